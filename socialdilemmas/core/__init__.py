@@ -1,0 +1,8 @@
+"""Generic layers written once for every game: the batched-game protocol, the vector env and
+the PettingZoo adapter."""
+
+from socialdilemmas.core.game import BatchedGame, StepBuffers
+from socialdilemmas.core.parallel import SocialDilemmaParallelEnv, make_aec
+from socialdilemmas.core.vector import VectorEnv
+
+__all__ = ["BatchedGame", "SocialDilemmaParallelEnv", "StepBuffers", "VectorEnv", "make_aec"]

@@ -1,0 +1,9 @@
+"""The Iterated Prisoner's Dilemma, version 0 (PettingZoo module: ``env``, ``raw_env``,
+``parallel_env``). Documentation: :mod:`socialdilemmas.matrix.env`."""
+
+from socialdilemmas.core.parallel import versioned_factories
+from socialdilemmas.matrix.env import IPDEnv
+
+env, raw_env, parallel_env = versioned_factories(IPDEnv)
+
+__all__ = ["env", "parallel_env", "raw_env"]

@@ -1,0 +1,9 @@
+"""Any iterated 2x2 game, version 0 (PettingZoo module: ``env``, ``raw_env``,
+``parallel_env``). Documentation: :mod:`socialdilemmas.matrix.env`."""
+
+from socialdilemmas.core.parallel import versioned_factories
+from socialdilemmas.matrix.env import MatrixGameEnv
+
+env, raw_env, parallel_env = versioned_factories(MatrixGameEnv)
+
+__all__ = ["env", "parallel_env", "raw_env"]
