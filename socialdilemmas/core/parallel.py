@@ -3,7 +3,7 @@ the AEC view built from it with PettingZoo's own ``parallel_to_aec``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pettingzoo import ParallelEnv
@@ -31,6 +31,9 @@ class SocialDilemmaParallelEnv(ParallelEnv):
         "render_modes": ["human", "ansi"],
         "is_parallelizable": True,
     }
+    #: Named argument sets worth knowing (paper presets, action modes). The test battery runs
+    #: every API, seeding and equivalence test on each of them.
+    variants: ClassVar[dict[str, dict[str, Any]]] = {"default": {}}
 
     def __init__(self, game: BatchedGame, max_cycles: int, render_mode: str | None) -> None:
         self.game = game
@@ -205,4 +208,5 @@ def versioned_factories(env_class: type[SocialDilemmaParallelEnv]):
     parallel_env.__doc__ = f"Create {name} as a PettingZoo ParallelEnv ({env_class.__name__})."
     raw_env.__doc__ = f"Create {name} as an AEC env without the order-enforcing wrapper."
     env.__doc__ = f"Create {name} as a PettingZoo AECEnv (checked actions, enforced order)."
+    parallel_env.env_class = env_class  # type: ignore[attr-defined]
     return env, raw_env, parallel_env
