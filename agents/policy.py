@@ -73,16 +73,21 @@ class CallablePolicy(Policy):
         return np.asarray(self.fn(observations))
 
 
-def as_policy(obj: Any, name: str | None = None) -> Policy:
+def as_policy(obj: Any, name: str | None = None, action_space: Any = None) -> Policy:
     """Wrap ``obj`` in the policy interface.
 
     Accepts a :class:`Policy` (returned as is), a stable-baselines3 model (anything with a
     ``predict`` method), a torch module mapping observations to logits (discrete) or actions
     (continuous) and a plain callable over a batch of observations.
+
+    ``action_space`` (the game's single-agent space) tells a torch module's output apart (logits
+    or actions); a policy that has an ``action_space`` attribute still unset receives it.
     """
     if isinstance(obj, Policy):
         if name:
             obj.name = name
+        if action_space is not None and getattr(obj, "action_space", False) is None:
+            obj.action_space = action_space
         return obj
     if hasattr(obj, "predict") and hasattr(obj, "policy"):
         from agents.adapters import SB3Policy
@@ -94,7 +99,7 @@ def as_policy(obj: Any, name: str | None = None) -> Policy:
         if isinstance(obj, torch.nn.Module):
             from agents.adapters import TorchModulePolicy
 
-            return TorchModulePolicy(obj, name=name)
+            return TorchModulePolicy(obj, action_space=action_space, name=name)
     except ImportError:  # pragma: no cover
         pass
     if callable(obj):

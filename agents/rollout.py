@@ -133,7 +133,9 @@ def rollout(
             chosen, log_probs = policies[0].act_with_log_probs(
                 flat_obs, np.repeat(episode_starts, 2)
             )
-            actions[...] = _to_numpy(chosen).reshape(actions.shape)
+            actions[...] = _checked_actions(
+                policies[0], chosen, (2 * num_envs, *action_shape), game.discrete_actions
+            ).reshape(actions.shape)
             if log_probs is not None:
                 out_log_probs[t] = torch.as_tensor(log_probs).reshape(num_envs, 2)
         else:
@@ -141,7 +143,9 @@ def rollout(
                 chosen, log_probs = policy.act_with_log_probs(
                     observations[:, seat], episode_starts
                 )
-                actions[:, seat] = _to_numpy(chosen).reshape(actions[:, seat].shape)
+                actions[:, seat] = _checked_actions(
+                    policy, chosen, (num_envs, *action_shape), game.discrete_actions
+                )
                 if log_probs is not None:
                     out_log_probs[t, :, seat] = torch.as_tensor(log_probs).reshape(num_envs)
         out_actions[t] = torch.from_numpy(actions)
@@ -171,6 +175,28 @@ def rollout(
         next_observations=torch.from_numpy(np.ascontiguousarray(next_observations)),
         info=out_info,
     )
+
+
+def _checked_actions(policy: Policy, chosen, shape: tuple[int, ...], discrete: bool) -> np.ndarray:
+    """Return the policy's actions as an array of ``shape``, or raise naming the policy.
+
+    Checked here, not left to the env, because writing into the preallocated action buffer
+    would silently truncate float actions and broadcast wrongly shaped ones.
+    """
+    array = _to_numpy(chosen)
+    if array.shape == (*shape, 1):  # a column of scalar actions
+        array = array[..., 0]
+    if array.shape != shape:
+        raise ValueError(
+            f"policy {policy.name!r} returned actions of shape {array.shape}, expected {shape} "
+            "(batch size, *action_shape)"
+        )
+    if discrete and not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
+        raise TypeError(
+            f"policy {policy.name!r} returned {array.dtype} actions; this game's actions are "
+            "integers"
+        )
+    return array
 
 
 def _to_numpy(actions) -> np.ndarray:

@@ -7,9 +7,13 @@ Action 0 is cooperate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from agents.policy import Policy
+from agents.scripted.generic import RandomPolicy
 
 COOPERATE, DEFECT = 0, 1
 _OPPONENT_DEFECTED = np.array([0, 1, 0, 1, 0], dtype=np.float32)
@@ -45,29 +49,12 @@ class TitForTat(Policy):
         return (observations @ _OPPONENT_DEFECTED > 0.5).astype(np.int64)
 
 
-class RandomPolicy(Policy):
-    """Uniformly random actions, reproducible from the seed given to :meth:`reset`.
+#: strategy name -> constructor from the game (its parameters and spaces)
+STRATEGIES: dict[str, Callable[[Any], Policy]] = {
+    "always_cooperate": lambda game: AlwaysCooperate(),
+    "always_defect": lambda game: AlwaysDefect(),
+    "random": lambda game: RandomPolicy(game.action_space),
+    "tit_for_tat": lambda game: TitForTat(),
+}
 
-    Args:
-        action_space: the single-agent action space of the game (any gymnasium space).
-    """
-
-    name = "random"
-
-    def __init__(self, action_space) -> None:
-        self.action_space = action_space
-        self._rng = np.random.default_rng()
-
-    def reset(self, num_envs: int, seed: int | None = None) -> None:
-        """Restart the random stream from ``seed``."""
-        self._rng = np.random.default_rng(seed)
-
-    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
-        """One uniform draw per game."""
-        n = observations.shape[0]
-        space = self.action_space
-        if hasattr(space, "n"):
-            return self._rng.integers(0, int(space.n), size=n, dtype=np.int64)
-        if hasattr(space, "nvec"):
-            return self._rng.integers(0, space.nvec, size=(n, *space.shape), dtype=np.int64)
-        return self._rng.uniform(space.low, space.high, size=(n, *space.shape))
+__all__ = ["STRATEGIES", "AlwaysCooperate", "AlwaysDefect", "RandomPolicy", "TitForTat"]

@@ -1,0 +1,15 @@
+"""Evaluation: head-to-head matches, round-robin leagues, the literature's metrics, plots.
+
+>>> from agents.evaluation import match
+>>> from agents.scripted import scripted_policy
+>>> result = match(scripted_policy("tit_for_tat", "ipd_v0"),
+...                scripted_policy("always_defect", "ipd_v0"), "ipd_v0", episodes=4)
+>>> [round(r, 2) for r in result.rewards]
+[-2.02, -1.96]
+"""
+
+from agents.evaluation.league import LeagueResult, league
+from agents.evaluation.match import MatchResult, match
+from agents.evaluation.metrics import game_metrics
+
+__all__ = ["LeagueResult", "MatchResult", "game_metrics", "league", "match"]
