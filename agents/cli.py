@@ -13,13 +13,16 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand -> module implementing it
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "evaluate": "agents.commands.evaluate",
+    "league": "agents.commands.league",
+}
 
 EXTRA_HINT = "pip install torch==2.13.0 && pip install 'socialdilemmas[agents]'"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand's arguments."""
+    """Build the top-level parser with every subcommand's arguments."""
     parser = argparse.ArgumentParser(
         prog="socialdilemmas",
         description="Train, evaluate and compare agents on social dilemmas.",

@@ -1,0 +1,1 @@
+"""Subcommands of the ``socialdilemmas`` command line, one module each (see ``agents.cli``)."""

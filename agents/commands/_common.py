@@ -1,0 +1,59 @@
+"""Arguments shared by the evaluation commands: the game, its arguments, the match budget."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def add_game_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--env``, ``--env-arg``, ``--episodes``, ``--num-envs`` and ``--seed``."""
+    parser.add_argument("--env", required=True, help="game id, e.g. ipd_v0, coin_game_v0")
+    parser.add_argument(
+        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        help="an argument of the env (repeatable); VALUE is read as JSON when it parses, "
+        "e.g. --env-arg max_cycles=20 --env-arg payoffs=\"pd_3051\"",
+    )
+    parser.add_argument(
+        "--episodes", type=int, default=32, help="episodes per match and seat order"
+    )
+    parser.add_argument(
+        "--num-envs", type=int, default=None, help="games side by side (default: all episodes)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of every match")
+
+
+def env_kwargs(pairs: list[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` strings (VALUE as JSON if possible, else as a string)."""
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"socialdilemmas: --env-arg expects KEY=VALUE, got {pair!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def load_agents(specs: list[str], env_id: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Load each agent spec; return ``{unique name: policy}`` in the given order.
+
+    A bad spec or env id exits with a one-line message (``SystemExit``) instead of a traceback.
+    """
+    from agents.loading import AgentSpecError, load_agent
+
+    agents: dict[str, Any] = {}
+    for spec in specs:
+        try:
+            policy = load_agent(spec, env_id, **kwargs)
+        except (AgentSpecError, KeyError) as error:  # a user's typo: a message, not a traceback
+            raise SystemExit(f"socialdilemmas: {error.args[0]}") from None
+        name, n = policy.name, 2
+        while name in agents:
+            name, n = f"{policy.name}_{n}", n + 1
+        policy.name = name
+        agents[name] = policy
+    return agents

@@ -1,0 +1,42 @@
+"""``socialdilemmas evaluate``: one match between two agents, printed as a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from agents.commands._common import add_game_arguments, env_kwargs, load_agents
+
+HELP = "play two agents against each other and print rewards per step and the game's metrics"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the agents, the game and the outputs."""
+    parser.add_argument("agent_a", help="agent in seat 0 (scripted name, module:factory, "
+                        "file.py:factory, sb3:model.zip or a checkpoint; label=SPEC to name it)")
+    parser.add_argument("agent_b", help="agent in seat 1 (same forms)")
+    add_game_arguments(parser)
+    parser.add_argument(
+        "--both-seats", action="store_true", help="also play with seats exchanged and pool"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load both agents, play the match, print it (and write the JSON)."""
+    from agents.evaluation import match
+
+    kwargs = env_kwargs(args.env_arg)
+    agents = load_agents([args.agent_a, args.agent_b], args.env, kwargs)
+    policy_a, policy_b = agents.values()
+    result = match(
+        policy_a, policy_b, args.env, episodes=args.episodes, num_envs=args.num_envs,
+        seed=args.seed, both_seats=args.both_seats, **kwargs,
+    )
+    print(result.table())
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0

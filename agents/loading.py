@@ -1,0 +1,197 @@
+"""Turn an agent named on the command line (or in a config) into a :class:`Policy`.
+
+An agent spec is one of, tried in this order:
+
+==================================== ===========================================================
+spec                                 meaning
+==================================== ===========================================================
+``label=SPEC``                       any spec below, shown as ``label`` in tables
+``sb3:PATH.zip``                     a stable-baselines3 PPO model saved with ``model.save``
+``sb3:ALGO:PATH.zip``                the same for another SB3 / sb3-contrib algorithm (``A2C``,
+                                     ``DQN``, ``RecurrentPPO``, ...)
+``always_defect``, ...               a scripted strategy (:data:`agents.scripted.SCRIPTED_NAMES`)
+``package.module:factory``           ``factory`` is called and returns anything
+``path/to/file.py:factory``          :func:`agents.policy.as_policy` accepts (see below)
+``PATH``                             a checkpoint of our learners (``agents.checkpoint``)
+==================================== ===========================================================
+
+A factory may declare any of the parameters ``env_id``, ``observation_space``,
+``action_space`` and ``env_kwargs`` (or ``**kwargs``); it receives those it declares::
+
+    def make_agent(env_id, action_space):
+        return lambda observations: np.zeros(len(observations), dtype=np.int64)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from agents.policy import Policy, as_policy
+from agents.scripted import SCRIPTED_NAMES, make_game, scripted_policy
+from socialdilemmas.registration import canonical_id
+
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+_MODULE_SPEC = re.compile(
+    rf"^(?P<module>{_IDENTIFIER}(\.{_IDENTIFIER})*|.+\.py):(?P<attr>{_IDENTIFIER})$"
+)
+_LABEL = re.compile(r"^(?P<label>[A-Za-z0-9_.\-]+)=(?P<spec>.+)$")
+_FACTORY_ARGUMENTS = ("env_id", "observation_space", "action_space", "env_kwargs")
+
+
+class AgentSpecError(ValueError):
+    """An agent spec that names nothing loadable, with the reason."""
+
+
+def load_agent(spec: str, env_id: str, **env_kwargs: Any) -> Policy:
+    """Load the agent named by ``spec`` to play ``env_id`` (see the module docstring).
+
+    Args:
+        spec: the agent spec.
+        env_id: the game it will play (factories and scripted strategies depend on it).
+        **env_kwargs: the env's arguments, passed to scripted strategies and factories.
+
+    Raises:
+        AgentSpecError: the spec matches no form, the module or attribute does not exist, or
+            the factory returned something that is not an agent.
+
+    """
+    if not isinstance(spec, str) or not spec:
+        raise AgentSpecError(f"an agent spec must be a non-empty string, got {spec!r}")
+    game = make_game(canonical_id(env_id), **env_kwargs)
+    label = None
+    labelled = _LABEL.match(spec)
+    if labelled and not Path(spec).exists():
+        label, spec = labelled["label"], labelled["spec"]
+    policy = _load(spec, canonical_id(env_id), game, env_kwargs)
+    return as_policy(policy, name=label, action_space=game.action_space)
+
+
+def _load(spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any]) -> Policy:
+    if spec.startswith("sb3:"):
+        return _load_sb3(spec[len("sb3:"):])
+    if spec in SCRIPTED_NAMES:
+        return scripted_policy(spec, env_id, **env_kwargs)
+    module_spec = _MODULE_SPEC.match(spec)
+    if module_spec and not Path(spec).exists():
+        return _load_factory(spec, module_spec["module"], module_spec["attr"], env_id, game,
+                             env_kwargs)
+    if Path(spec).exists():
+        try:
+            from agents.checkpoint import load_policy
+        except ImportError as error:
+            raise AgentSpecError(
+                f"{spec!r} is a file, but checkpoints cannot be loaded: agents.checkpoint is "
+                f"not available ({error})"
+            ) from error
+        return load_policy(spec)
+    raise AgentSpecError(
+        f"unknown agent {spec!r}: expected a scripted strategy {list(SCRIPTED_NAMES)}, "
+        "'module:factory', 'file.py:factory', 'sb3:model.zip' or an existing checkpoint path"
+    )
+
+
+def _load_sb3(rest: str) -> Any:
+    algo_name, path = "PPO", rest
+    named = re.match(rf"^(?P<algo>{_IDENTIFIER}):(?P<path>.+)$", rest)
+    if named and not Path(rest).exists():
+        algo_name, path = named["algo"], named["path"]
+    algo = _sb3_algorithm(algo_name)
+    if not Path(path).exists() and not Path(path + ".zip").exists():
+        raise AgentSpecError(f"no SB3 model file at {path!r}")
+    return algo.load(path, device="cpu")
+
+
+def _sb3_algorithm(name: str) -> Any:
+    import stable_baselines3
+
+    if hasattr(stable_baselines3, name):
+        return getattr(stable_baselines3, name)
+    try:
+        import sb3_contrib
+    except ImportError:
+        sb3_contrib = None
+    if sb3_contrib is not None and hasattr(sb3_contrib, name):
+        return getattr(sb3_contrib, name)
+    raise AgentSpecError(f"unknown SB3 algorithm {name!r} (not in stable_baselines3/sb3_contrib)")
+
+
+def _import(module_name: str, spec: str) -> Any:
+    if module_name.endswith(".py"):
+        path = Path(module_name)
+        if not path.is_file():
+            raise AgentSpecError(f"agent {spec!r}: no file {module_name!r}")
+        name = f"_agent_{path.stem}_{abs(hash(str(path.resolve())))}"
+        if name in sys.modules:
+            return sys.modules[name]
+        loader_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[name] = module
+        try:
+            loader_spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise AgentSpecError(
+                f"agent {spec!r}: cannot import module {module_name!r} (is it on PYTHONPATH?)"
+            ) from error
+        raise
+
+
+def _load_factory(
+    spec: str, module_name: str, attr: str, env_id: str, game: Any, env_kwargs: dict[str, Any]
+) -> Any:
+    module = _import(module_name, spec)
+    if not hasattr(module, attr):
+        raise AgentSpecError(f"agent {spec!r}: module {module_name!r} has no attribute {attr!r}")
+    factory = getattr(module, attr)
+    if not callable(factory):
+        raise AgentSpecError(f"agent {spec!r}: {attr!r} is not callable")
+    available = {
+        "env_id": env_id,
+        "observation_space": game.observation_space,
+        "action_space": game.action_space,
+        "env_kwargs": dict(env_kwargs),
+    }
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        arguments = available
+    else:
+        unknown = [
+            name for name, p in parameters.items()
+            if name not in available and p.default is inspect.Parameter.empty
+            and p.kind not in (inspect.Parameter.VAR_POSITIONAL,)
+        ]
+        if unknown:
+            raise AgentSpecError(
+                f"agent {spec!r}: factory {attr!r} requires {unknown}; a factory may only ask "
+                f"for {list(_FACTORY_ARGUMENTS)}"
+            )
+        arguments = {name: value for name, value in available.items() if name in parameters}
+    agent = factory(**arguments)
+    name = None
+    if not isinstance(agent, Policy):  # name plain functions after themselves, lambdas after attr
+        name = getattr(agent, "__name__", None)
+        name = attr if name in (None, "<lambda>") else name
+    try:
+        return as_policy(agent, name=name, action_space=game.action_space)
+    except TypeError as error:
+        raise AgentSpecError(
+            f"agent {spec!r}: factory {attr!r} did not return an agent: {error}"
+        ) from error
+
+
+__all__ = ["AgentSpecError", "load_agent"]
