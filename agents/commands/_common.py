@@ -41,10 +41,16 @@ def env_kwargs(pairs: list[str]) -> dict[str, Any]:
 def load_agents(specs: list[str], env_id: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Load each agent spec; return ``{unique name: policy}`` in the given order.
 
-    A bad spec or env id exits with a one-line message (``SystemExit``) instead of a traceback.
+    A bad spec, env id or env argument exits with a one-line message (``SystemExit``), not a
+    traceback.
     """
     from agents.loading import AgentSpecError, load_agent
+    from agents.scripted import make_game
 
+    try:
+        make_game(env_id, **kwargs)
+    except (KeyError, ValueError, TypeError) as error:  # wrong env id or --env-arg
+        raise SystemExit(f"socialdilemmas: {error.args[0] if error.args else error}") from None
     agents: dict[str, Any] = {}
     for spec in specs:
         try:

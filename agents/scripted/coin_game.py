@@ -78,6 +78,7 @@ class TitForTat(_CoinPolicy):
 
     Args:
         game: the :class:`~socialdilemmas.coin_game.CoinGame` it plays (rules and payoffs).
+
     """
 
     name = "tit_for_tat"

@@ -1,0 +1,112 @@
+"""SB3 through our own VecEnv adapter: seeding, episode ends, and SB3 models in a league.
+
+The adapter exists because SuperSuit's ConcatVecEnv has no ``seed``, so ``PPO(..., seed=0)``
+crashes on it (ECOSYSTEM.md 2.1); these tests construct PPO with a seed on purpose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import socialdilemmas
+from agents.evaluation import league
+from agents.sb3 import SB3VecEnv, train_ppo_self_play
+from agents.scripted import scripted_policy
+
+pytest.importorskip("stable_baselines3")
+
+
+def test_copies_are_seats_of_games_in_env_major_order():
+    env = SB3VecEnv("ipd_v0", num_envs=3, max_cycles=3)
+    assert env.num_envs == 6 and env.observation_space.shape == (5,) and env.action_space.n == 2
+    obs = env.reset()
+    assert obs.shape == (6, 5) and (obs[:, 4] == 1).all()
+    actions = np.array([1, 0] * 3)  # seat 0 defects, seat 1 cooperates, in every game
+    obs, rewards, dones, infos = env.step(actions)
+    np.testing.assert_array_equal(rewards, [0, -3] * 3)
+    assert rewards.dtype == np.float32 and not dones.any() and infos == [{}] * 6
+    np.testing.assert_array_equal(obs[0], [0, 0, 1, 0, 0])  # seat 0 sees "I defected, they C"
+    np.testing.assert_array_equal(obs[1], [0, 1, 0, 0, 0])
+
+
+def test_episode_end_reports_the_terminal_observation_and_restarts():
+    env = SB3VecEnv("ipd_v0", num_envs=2, max_cycles=2)
+    env.reset()
+    env.step(np.ones(4, dtype=np.int64))
+    obs, _, dones, infos = env.step(np.ones(4, dtype=np.int64))
+    assert dones.all()
+    for info in infos:
+        np.testing.assert_array_equal(info["terminal_observation"], [0, 0, 0, 1, 0])  # DD
+        assert info["TimeLimit.truncated"] is True
+    assert (obs[:, 4] == 1).all()  # the next episode's first observation
+
+
+def test_seed_gives_each_game_the_seed_of_its_seat_zero_copy():
+    pytest.importorskip("socialdilemmas.coin_game")
+    env = SB3VecEnv("coin_game_v0", num_envs=3)
+    assert env.seed(10) == [10, 11, 12, 13, 14, 15]
+    obs = env.reset()
+    expected, _ = socialdilemmas.make_vec("coin_game_v0", 3).reset(seed=[10, 12, 14])
+    np.testing.assert_array_equal(obs, expected.reshape(6, 4, 3, 3))
+    env.seed(10)
+    np.testing.assert_array_equal(env.reset(), obs)
+
+
+def test_vecenv_protocol_methods():
+    env = SB3VecEnv("ipd_v0", num_envs=2, render_mode="ansi")
+    assert env.render_mode == "ansi" and env.get_attr("render_mode") == ["ansi"] * 4
+    assert env.env_is_wrapped(object) == [False] * 4
+    assert env.get_attr("max_cycles", indices=[0, 1]) == [50, 50]
+    env.reset()
+    assert env.render().startswith("step 0")
+    assert env.get_images() == [None] * 4
+    with pytest.raises(ValueError, match="only when env is an env id"):
+        SB3VecEnv(socialdilemmas.make_vec("ipd_v0", 2), max_cycles=3)
+
+
+def test_ppo_constructs_with_a_seed_and_trains_reproducibly():
+    torch.set_num_threads(1)
+    first = train_ppo_self_play("ipd_v0", 64, num_envs=2, seed=3, env_kwargs={"max_cycles": 8},
+                                n_epochs=1)
+    again = train_ppo_self_play("ipd_v0", 64, num_envs=2, seed=3, env_kwargs={"max_cycles": 8},
+                                n_epochs=1)
+    for p, q in zip(first.policy.parameters(), again.policy.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_an_sb3_model_and_a_plain_callable_in_the_same_league():
+    """Issue 4's required test: an SB3 self-play model evaluated as an external agent."""
+    torch.set_num_threads(1)
+    model = train_ppo_self_play("ipd_v0", 64, num_envs=2, seed=0, env_kwargs={"max_cycles": 8},
+                                n_epochs=1)
+
+    def defector(observations):
+        return np.ones(len(observations), dtype=np.int64)
+
+    policies = {
+        "ppo": model,
+        "defector": defector,
+        "tit_for_tat": scripted_policy("tit_for_tat", "ipd_v0"),
+    }
+    result = league(policies, "ipd_v0", episodes=4, seed=0, max_cycles=8)
+    assert result.names == ["ppo", "defector", "tit_for_tat"]
+    assert not np.isnan(result.rewards).any()
+    assert result.rewards[1, 2] == pytest.approx(-14 / 8)  # defector vs TFT: 0 then -2 x 7
+    ppo_coop = result.metrics["cooperation_rate"][0]
+    assert ((ppo_coop > 0) & (ppo_coop < 1)).all()  # a barely trained PPO still samples both
+    again = league(policies, "ipd_v0", episodes=4, seed=0, max_cycles=8)
+    np.testing.assert_array_equal(result.rewards, again.rewards)
+
+
+@pytest.mark.parametrize("env_id", ["coin_game_v0", "negotiation_v0"])
+def test_ppo_self_play_on_the_other_games(env_id):
+    if env_id not in socialdilemmas.env_ids():
+        pytest.skip(f"{env_id} is not registered on this branch yet")
+    torch.set_num_threads(1)
+    model = train_ppo_self_play(env_id, 64, num_envs=2, seed=0, env_kwargs={"max_cycles": 8},
+                                n_epochs=1)
+    result = league({"ppo": model, "random": scripted_policy("random", env_id)}, env_id,
+                    episodes=2, max_cycles=8)
+    assert not np.isnan(result.rewards).any()
