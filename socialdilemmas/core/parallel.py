@@ -52,6 +52,8 @@ class SocialDilemmaParallelEnv(ParallelEnv):
                                  dtype=game.action_dtype())
         self._seeded = False
         self._started = False
+        #: the global state is player_0's view, which shows the whole game in every game here
+        self.state_space = game.observation_space
 
     # ---- spaces (the same object on every call, as PettingZoo's tests require) ---------------
     def observation_space(self, agent: str):

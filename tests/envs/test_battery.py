@@ -21,6 +21,7 @@ from pettingzoo.test import (
     parallel_seed_test,
     render_test,
     seed_test,
+    state_test,
 )
 from pettingzoo.utils import parallel_to_aec
 
@@ -80,6 +81,11 @@ def test_render(variant, capsys):
     env = module.parallel_env(render_mode="ansi", **kwargs)
     env.reset(seed=0)
     assert isinstance(env.render(), str) and env.render()
+
+
+def test_state(variant):
+    module, kwargs, _ = variant
+    state_test(module.env(**kwargs), module.parallel_env(**kwargs), num_cycles=20)
 
 
 def test_registry_make(variant):
