@@ -133,12 +133,17 @@ made, so the claim entries of the first observation are 0.
 
 ```
 
+`examples/negotiation_scripted.py` plays the scripted strategies against each other on the
+vector env and prints their rewards and welfare shares.
+
 ## Version history
 
 * v0: initial release.
 """  # noqa: D400
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 from socialdilemmas.core.parallel import SocialDilemmaParallelEnv
 from socialdilemmas.negotiation.game import NegotiationGame
@@ -161,6 +166,10 @@ class NegotiationEnv(SocialDilemmaParallelEnv):
         "name": "negotiation_v0",
         "render_modes": ["human", "ansi"],
         "is_parallelizable": True,
+    }
+    variants: ClassVar[dict[str, dict[str, Any]]] = {
+        "default": {},
+        "continuous": {"continuous": True},
     }
 
     def __init__(
