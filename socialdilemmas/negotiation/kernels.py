@@ -28,9 +28,9 @@ MAX_CLAIM = 5
 UTILITY_MAX = 5
 #: reward normaliser, AA's ``utility_max * nb_items``
 REWARD_SCALE = 15.0
-#: observations are the raw numbers divided by 10; multiplying by the reciprocal instead gives
-#: the same float32 for every integer and (measured over 1e7 draws) every float claim in [0, 5],
-#: and keeps 30 slow divisions per game out of the step
+#: Observations are the raw numbers divided by 10, computed as a product with 0.1: the float32
+#: results are identical for every integer and for each of 1e7 random claims in [0, 5] we
+#: checked, and the step is about 10% faster (24 against 27 ns per game at batch 8192).
 OBS_FACTOR = 0.1
 OBS_SIZE = 15
 
@@ -115,8 +115,9 @@ def _observe_claims(observations, proposals, env):
 def _draw_and_observe_all(state, rng, sampling, fixed, observations):
     """Draw the next round of every game and write its values into the observations.
 
-    The mode is tested once, outside the loops: with the test inside the step's loop, LLVM
-    compiled the whole step about three times slower (measured: 35 against 9 ns per game).
+    The mode is tested once, outside the loops: with the test inside the step's one loop over
+    games, LLVM compiled the whole step about twice as slow (measured at batch 8192: about 50
+    against 25 ns per game).
     """
     n = state.shape[0]
     if sampling == HIGH_CONTRAST:

@@ -44,7 +44,13 @@ def test_rewards_shares_and_observations_are_well_formed(config, seed, steps):
     for _ in range(steps):
         assert all(space.contains(obs) for obs in observations.reshape(-1, 15))
         actions = random_actions(rng, config["continuous"], (num_envs, 2, 3))
-        observations, rewards, terminations, _, info = vec.step(actions)
+        observations, rewards, terminations, truncations, info = vec.step(actions)
+        # the claims just made, divided by 10 (the final observation where an episode ended)
+        shown = np.where(truncations[:, None, None], info["final_observation"], observations)
+        claims = (actions.astype(np.float64) / 10).astype(np.float32)
+        np.testing.assert_array_equal(shown[:, 0, 6:9], claims[:, 0])
+        np.testing.assert_array_equal(shown[:, 0, 12:15], claims[:, 1])
+        np.testing.assert_array_equal(shown[:, 1, 6:9], claims[:, 1])
         assert (rewards >= 0).all()
         shares = info["shares"]
         assert (shares >= 0).all()
