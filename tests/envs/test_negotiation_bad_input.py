@@ -108,3 +108,13 @@ def test_bad_constructor_arguments(kwargs, error):
         negotiation_v0.parallel_env(**kwargs)
     with pytest.raises(error):
         socialdilemmas.make_vec("negotiation_v0", 2, **kwargs)
+
+
+def test_clipping_is_opt_in_through_pettingzoos_wrapper():
+    from pettingzoo.utils.wrappers import ClipOutOfBoundsWrapper
+
+    env = ClipOutOfBoundsWrapper(negotiation_v0.env(continuous=True))
+    env.reset(seed=0)
+    env.step(np.array([7.0, -1.0, 2.0], dtype=np.float32))
+    env.step(np.array([1.0, 1.0, 2.0], dtype=np.float32))
+    np.testing.assert_array_equal(env.infos["player_0"]["proposal"], [5.0, 0.0, 2.0])
