@@ -31,14 +31,6 @@ PROP_MODES: dict[str, int] = {
     "proportion": kernels.PROPORTION,
 }
 
-#: Names of the fifteen observation entries, observer first.
-OBSERVATION_LABELS: tuple[str, ...] = tuple(
-    f"{part}[{j}]"
-    for part in ("pool", "utility_self", "proposal_self", "utility_other", "proposal_other")
-    for j in range(kernels.NUM_ITEMS)
-)
-
-
 class NegotiationGame(BatchedGame):
     """The AA social-dilemma Negotiation Game (see ``negotiation_v0`` for the rules).
 

@@ -33,6 +33,8 @@ REWARD_SCALE = 15.0
 #: checked, and the step is about 10% faster (24 against 27 ns per game at batch 8192).
 OBS_FACTOR = 0.1
 OBS_SIZE = 15
+# where each block of three starts in an own-first observation
+OBS_POOL, OBS_MY_VALUES, OBS_MY_CLAIMS, OBS_THEIR_VALUES, OBS_THEIR_CLAIMS = 0, 3, 6, 9, 12
 
 # sampling codes (see game.py for the names)
 HIGH_CONTRAST, UNIFORM, FIXED = 0, 1, 2
@@ -91,12 +93,12 @@ def _observe_round(observations, state, env):
         pool = state[env, POOL + j] * OBS_FACTOR
         value_0 = state[env, u_0 + j] * OBS_FACTOR
         value_1 = state[env, u_1 + j] * OBS_FACTOR
-        observations[env, 0, j] = pool
-        observations[env, 0, 3 + j] = value_0
-        observations[env, 0, 9 + j] = value_1
-        observations[env, 1, j] = pool
-        observations[env, 1, 3 + j] = value_1
-        observations[env, 1, 9 + j] = value_0
+        observations[env, 0, OBS_POOL + j] = pool
+        observations[env, 0, OBS_MY_VALUES + j] = value_0
+        observations[env, 0, OBS_THEIR_VALUES + j] = value_1
+        observations[env, 1, OBS_POOL + j] = pool
+        observations[env, 1, OBS_MY_VALUES + j] = value_1
+        observations[env, 1, OBS_THEIR_VALUES + j] = value_0
 
 
 @njit(cache=True, inline="always")
@@ -105,10 +107,10 @@ def _observe_claims(observations, proposals, env):
     for j in range(NUM_ITEMS):
         claim_0 = proposals[env, 0, j] * OBS_FACTOR
         claim_1 = proposals[env, 1, j] * OBS_FACTOR
-        observations[env, 0, 6 + j] = claim_0
-        observations[env, 0, 12 + j] = claim_1
-        observations[env, 1, 6 + j] = claim_1
-        observations[env, 1, 12 + j] = claim_0
+        observations[env, 0, OBS_MY_CLAIMS + j] = claim_0
+        observations[env, 0, OBS_THEIR_CLAIMS + j] = claim_1
+        observations[env, 1, OBS_MY_CLAIMS + j] = claim_1
+        observations[env, 1, OBS_THEIR_CLAIMS + j] = claim_0
 
 
 @njit(cache=True)
@@ -142,8 +144,8 @@ def _start_episode(state, rng, env, sampling, fixed, observations):
     _observe_round(observations, state, env)
     for seat in range(2):
         for j in range(NUM_ITEMS):
-            observations[env, seat, 6 + j] = 0.0
-            observations[env, seat, 12 + j] = 0.0
+            observations[env, seat, OBS_MY_CLAIMS + j] = 0.0
+            observations[env, seat, OBS_THEIR_CLAIMS + j] = 0.0
 
 
 @njit(cache=True)

@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialdilemmas.negotiation.kernels import MAX_CLAIM, NUM_ITEMS, OBS_SIZE
+from socialdilemmas.negotiation.kernels import (
+    MAX_CLAIM,
+    NUM_ITEMS,
+    OBS_MY_VALUES,
+    OBS_SIZE,
+    OBS_THEIR_CLAIMS,
+    OBS_THEIR_VALUES,
+)
 
 # column blocks of an observation (see the observation table of negotiation_v0)
-MY_VALUES = slice(3, 6)
-THEIR_VALUES = slice(9, 12)
-THEIR_CLAIMS = slice(12, 15)
+MY_VALUES = slice(OBS_MY_VALUES, OBS_MY_VALUES + NUM_ITEMS)
+THEIR_VALUES = slice(OBS_THEIR_VALUES, OBS_THEIR_VALUES + NUM_ITEMS)
+THEIR_CLAIMS = slice(OBS_THEIR_CLAIMS, OBS_THEIR_CLAIMS + NUM_ITEMS)
 
 # Claims reach the observation as float32(claim / 10); reading them back can be off by float32
 # rounding, far below any meaningful difference in a claim.
