@@ -13,6 +13,10 @@ Conventions used throughout:
 * Advantages passed in are already computed (GAE, TD(0) or Monte Carlo, whatever the learner
   uses) and are treated as constants: every function detaches them.
 * "Agent" (index 1 in the papers) is the learner; "opponent" (index 2) is the other seat.
+* AA and PAA need only the agent's log-probabilities of its own actions and two scalar
+  advantages, so they apply unchanged to continuous actions (any differentiable density;
+  ALGORITHMS.md section 5). The ``eg`` code's clamp of continuous log-probs at -10 is the
+  caller's choice.
 
 References: Duque et al., "Advantage Alignment Algorithms", ICLR 2025, and its code
 ``jduquevan/advantage-alignment`` (branches ``eg`` for 2-player AA/PAA, ``master`` for the
@@ -217,7 +221,8 @@ def aligned_advantages(
 
     Args:
         agent_advantages: ``(T, B)`` ``A1``, from the agent's critic and rewards.
-        opponent_advantages: ``(T, B)`` ``A2``, from the opponent's critic and rewards.
+        opponent_advantages: ``(T, B)`` ``A2``, from the opponent's critic and rewards (for
+            ``N`` players, the sum of the other players' advantages, as the Melting Pot code).
         beta: alignment weight (``aa_weight`` in the code).
         gamma: discount (unused with ``running_mean=True``).
         episode_starts: ``(T, B)`` bool; None means one episode per column starting at 0.
