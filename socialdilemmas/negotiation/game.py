@@ -108,25 +108,28 @@ class NegotiationGame(BatchedGame):
         (fraction of each item received) and ``max_welfare`` (best possible r0 + r1).
         """
         info = buffers.info
-        pool = info["pool"][env]
-        utilities = info["utilities"][env]
-        proposals = info["proposals"][env]
-        shares = info["shares"][env]
+        # one copy per array, then views per seat: a third of the cost of copying every entry
+        pool = info["pool"][env].copy()
+        utilities = info["utilities"][env].copy()
+        proposals = info["proposals"][env].copy()
+        shares = info["shares"][env].copy()
+        played = int(info["round"][env])
+        max_welfare = float(info["max_welfare"][env])
         views = []
         for seat in range(2):
             other = 1 - seat
             views.append(
                 {
-                    "round": int(info["round"][env]),
+                    "round": played,
                     "round_done": True,
-                    "pool": pool.copy(),
-                    "utilities": utilities[seat].copy(),
-                    "other_utilities": utilities[other].copy(),
-                    "proposal": proposals[seat].copy(),
-                    "other_proposal": proposals[other].copy(),
-                    "share": shares[seat].copy(),
-                    "other_share": shares[other].copy(),
-                    "max_welfare": float(info["max_welfare"][env]),
+                    "pool": pool,
+                    "utilities": utilities[seat],
+                    "other_utilities": utilities[other],
+                    "proposal": proposals[seat],
+                    "other_proposal": proposals[other],
+                    "share": shares[seat],
+                    "other_share": shares[other],
+                    "max_welfare": max_welfare,
                 }
             )
         return views
