@@ -15,13 +15,21 @@ EXAMPLES = {
     "pettingzoo_random_play.py#coin": ["--episodes", "1", "--env", "socialdilemmas/coin_game-v0"],
     "vector_api.py": ["--num-envs", "64", "--episodes", "1"],
     "negotiation_scripted.py": ["--num-envs", "64", "--rounds", "5"],
+    "evaluate_callable.py": ["--episodes", "2", "--out", "{tmp}"],
+    "evaluate_sb3.py": [
+        "--timesteps", "64", "--num-envs", "2", "--episodes", "1", "--out", "{tmp}"
+    ],
 }
+#: examples that need the agents extra
+NEEDS_TORCH = {"evaluate_callable.py", "evaluate_sb3.py"}
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-def test_example_runs(name):
+def test_example_runs(name, tmp_path):
     script = ROOT / "examples" / name.split("#")[0]
-    args = EXAMPLES[name]
+    args = [arg.format(tmp=tmp_path) for arg in EXAMPLES[name]]
+    if script.name in NEEDS_TORCH:
+        pytest.importorskip("torch")
     if "coin_game" in " ".join(args):
         pytest.importorskip("socialdilemmas.coin_game_v0")
     environ = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -31,3 +39,5 @@ def test_example_runs(name):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()
+    if "{tmp}" in EXAMPLES[name]:
+        assert (tmp_path / "league.png").is_file() and (tmp_path / "league.json").is_file()
