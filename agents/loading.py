@@ -12,7 +12,8 @@ spec                                 meaning
 ``always_defect``, ...               a scripted strategy (:data:`agents.scripted.SCRIPTED_NAMES`)
 ``package.module:factory``           ``factory`` is called and returns anything
 ``path/to/file.py:factory``          :func:`agents.policy.as_policy` accepts (see below)
-``PATH``                             a checkpoint of our learners (``agents.checkpoint``)
+``PATH``                             a checkpoint of our learners
+                                     (``agents.checkpoint.load_policy``, seat 0)
 ==================================== ===========================================================
 
 A factory may declare any of the parameters ``env_id``, ``observation_space``,
@@ -32,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import socialdilemmas
 from agents.policy import Policy, as_policy
 from agents.scripted import SCRIPTED_NAMES, make_game, scripted_policy
 from socialdilemmas.registration import canonical_id
@@ -89,7 +91,11 @@ def _load(spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any]) -> Poli
                 f"{spec!r} is a file, but checkpoints cannot be loaded: agents.checkpoint is "
                 f"not available ({error})"
             ) from error
-        return load_policy(spec)
+        env = socialdilemmas.make_vec(env_id, 1, **env_kwargs)  # lets it check the spaces
+        try:
+            return load_policy(spec, env=env)
+        except ValueError as error:  # CheckpointError: the message names the file and problem
+            raise AgentSpecError(f"agent {spec!r}: {error}") from error
     raise AgentSpecError(
         f"unknown agent {spec!r}: expected a scripted strategy {list(SCRIPTED_NAMES)}, "
         "'module:factory', 'file.py:factory', 'sb3:model.zip' or an existing checkpoint path"
