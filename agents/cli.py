@@ -12,13 +12,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from agents import EXTRA_HINT
+
 #: subcommand -> module implementing it
 COMMANDS: dict[str, str] = {
     "evaluate": "agents.commands.evaluate",
     "league": "agents.commands.league",
 }
 
-EXTRA_HINT = "pip install torch==2.13.0 && pip install 'socialdilemmas[agents]'"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from agents.commands._common import add_game_arguments, env_kwargs, load_agents
+from agents.evaluation import match
 
 HELP = "play two agents against each other and print rewards per step and the game's metrics"
 
@@ -25,8 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load both agents, play the match, print it (and write the JSON)."""
-    from agents.evaluation import match
-
     kwargs = env_kwargs(args.env_arg)
     agents = load_agents([args.agent_a, args.agent_b], args.env, kwargs)
     policy_a, policy_b = agents.values()

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from agents.commands._common import add_game_arguments, env_kwargs, load_agents
+from agents.evaluation import league
 
 HELP = "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG"
 
@@ -32,8 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the agents, play every pair, write league.csv, league.json and league.png."""
-    from agents.evaluation import league
-
     kwargs = env_kwargs(args.env_arg)
     agents = load_agents(args.agents, args.env, kwargs)
     result = league(
