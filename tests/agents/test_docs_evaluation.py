@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import socialdilemmas
 
@@ -38,3 +41,12 @@ def test_python_blocks_run(tmp_path, monkeypatch):
     grudger.reset(2)
     obs = np.eye(5, dtype=np.float32)[[4, 1]]
     assert grudger.act(obs, np.array([True, False])).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "module_name", ["agents.scripted", "agents.evaluation", "agents.sb3"]
+)
+def test_docstring_examples(module_name):
+    module = importlib.import_module(module_name)
+    failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried > 0 and failures == 0
