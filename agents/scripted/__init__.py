@@ -2,7 +2,8 @@
 
 Each game family has a module here (``matrix``, ``coin_game``, ``negotiation``) whose
 ``STRATEGIES`` dict maps a strategy name to a constructor taking the game object (its rules and
-spaces); :func:`scripted_policy` finds the module from the env id. The exact definitions are in
+spaces); :func:`scripted_policy` finds the module from the env id. ``random`` (uniform over the
+action space, :mod:`agents.scripted.generic`) exists for every game. The exact definitions are in
 each module's docstring; they follow ENVIRONMENTS.md 2.2 (Coin Game) and 3.1 (Negotiation Game),
 so league numbers are comparable with the papers'.
 
@@ -17,6 +18,7 @@ import importlib
 from typing import Any
 
 from agents.policy import Policy
+from agents.scripted.generic import RandomPolicy
 from socialdilemmas.registration import canonical_id, env_module
 
 #: every strategy name some game defines (each game lists its own in its module's STRATEGIES)
@@ -37,7 +39,7 @@ def make_game(env_id: str, **env_kwargs: Any) -> Any:
 
 def strategy_names(env_id: str, **env_kwargs: Any) -> list[str]:
     """Names of the scripted strategies available for ``env_id``."""
-    return list(_strategies(make_game(env_id, **env_kwargs)))
+    return sorted({*_strategies(make_game(env_id, **env_kwargs)), "random"})
 
 
 def scripted_policy(name: str, env_id: str, **env_kwargs: Any) -> Policy:
@@ -55,10 +57,12 @@ def scripted_policy(name: str, env_id: str, **env_kwargs: Any) -> Policy:
     """
     game = make_game(env_id, **env_kwargs)
     strategies = _strategies(game)
+    if name == "random":
+        return RandomPolicy(game.action_space)
     if name not in strategies:
         raise KeyError(
             f"no scripted strategy {name!r} for {canonical_id(env_id)}; "
-            f"available: {sorted(strategies)}"
+            f"available: {sorted({*strategies, 'random'})}"
         )
     return strategies[name](game)
 

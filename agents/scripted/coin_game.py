@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from agents.policy import Policy
-from agents.scripted.generic import RandomPolicy
 from socialdilemmas.coin_game import strategies
 from socialdilemmas.coin_game.kernels import ME, MY_COIN, OTHER, OTHER_COIN
 
@@ -124,11 +123,10 @@ class TitForTat(_CoinPolicy):
         return np.where(self.defecting, defect, cooperate)
 
 
-#: strategy name -> constructor from the game
+#: strategy name -> constructor from the game ("random" is generic: agents.scripted.generic)
 STRATEGIES: dict[str, Callable[[Any], Policy]] = {
     "always_cooperate": AlwaysCooperate,
     "always_defect": AlwaysDefect,
-    "random": lambda game: RandomPolicy(game.action_space),
     "tit_for_tat": TitForTat,
 }
 

@@ -49,11 +49,10 @@ class TitForTat(Policy):
         return (observations @ _OPPONENT_DEFECTED > 0.5).astype(np.int64)
 
 
-#: strategy name -> constructor from the game (its parameters and spaces)
+#: strategy name -> constructor from the game ("random" is generic: agents.scripted.generic)
 STRATEGIES: dict[str, Callable[[Any], Policy]] = {
     "always_cooperate": lambda game: AlwaysCooperate(),
     "always_defect": lambda game: AlwaysDefect(),
-    "random": lambda game: RandomPolicy(game.action_space),
     "tit_for_tat": lambda game: TitForTat(),
 }
 

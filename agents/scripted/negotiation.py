@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from agents.policy import Policy
-from agents.scripted.generic import RandomPolicy
 from socialdilemmas.negotiation import strategies
 
 
@@ -79,11 +78,10 @@ class TitForTat(_NegotiationPolicy):
         return claims
 
 
-#: strategy name -> constructor from the game
+#: strategy name -> constructor from the game ("random" is generic: agents.scripted.generic)
 STRATEGIES: dict[str, Callable[[Any], Policy]] = {
     "always_cooperate": AlwaysCooperate,
     "always_defect": AlwaysDefect,
-    "random": lambda game: RandomPolicy(game.action_space),
     "tit_for_tat": TitForTat,
 }
 
