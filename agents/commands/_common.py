@@ -24,6 +24,17 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of every match")
 
 
+def check_budget(episodes: int, num_envs: int | None) -> None:
+    """Exit with a message unless ``episodes`` is positive and ``num_envs`` divides it."""
+    if episodes < 1:
+        raise SystemExit(f"socialdilemmas: --episodes must be at least 1, got {episodes}")
+    if num_envs is not None and (num_envs < 1 or episodes % num_envs):
+        raise SystemExit(
+            f"socialdilemmas: --num-envs must be a positive divisor of --episodes "
+            f"({episodes}), got {num_envs}"
+        )
+
+
 def env_kwargs(pairs: list[str]) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` strings (VALUE as JSON if possible, else as a string)."""
     kwargs: dict[str, Any] = {}

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from agents.commands._common import add_game_arguments, env_kwargs, load_agents
+from agents.commands._common import add_game_arguments, check_budget, env_kwargs, load_agents
 from agents.evaluation import match
 
 HELP = "play two agents against each other and print rewards per step and the game's metrics"
@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load both agents, play the match, print it (and write the JSON)."""
+    check_budget(args.episodes, args.num_envs)
     kwargs = env_kwargs(args.env_arg)
     agents = load_agents([args.agent_a, args.agent_b], args.env, kwargs)
     policy_a, policy_b = agents.values()

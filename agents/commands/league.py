@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agents.commands._common import add_game_arguments, env_kwargs, load_agents
+from agents.commands._common import add_game_arguments, check_budget, env_kwargs, load_agents
 from agents.evaluation import league
 
 HELP = "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG"
@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the agents, play every pair, write league.csv, league.json and league.png."""
+    check_budget(args.episodes, args.num_envs)
     kwargs = env_kwargs(args.env_arg)
     agents = load_agents(args.agents, args.env, kwargs)
     result = league(

@@ -77,6 +77,10 @@ def test_league_duplicate_specs_get_distinct_names(tmp_path):
          "KEY=VALUE"),
         (["evaluate", "random", "random", "--env", "ipd_v0", "--env-arg", "payoffs=\"chess\""],
          "prisoner's-dilemma presets"),
+        (["evaluate", "random", "random", "--env", "ipd_v0", "--episodes", "5", "--num-envs", "2"],
+         "positive divisor of --episodes"),
+        (["league", "random", "--env", "ipd_v0", "--out", "x", "--episodes", "0"],
+         "at least 1"),
     ],
 )
 def test_bad_input_exits_with_a_message(argv, message):
