@@ -100,13 +100,17 @@ def test_an_sb3_model_and_a_plain_callable_in_the_same_league():
     np.testing.assert_array_equal(result.rewards, again.rewards)
 
 
-@pytest.mark.parametrize("env_id", ["coin_game_v0", "negotiation_v0"])
-def test_ppo_self_play_on_the_other_games(env_id):
+@pytest.mark.parametrize(
+    ("env_id", "kwargs"),
+    [("coin_game_v0", {}), ("negotiation_v0", {}), ("negotiation_v0", {"continuous": True})],
+)
+def test_ppo_self_play_on_the_other_games(env_id, kwargs):
     if env_id not in socialdilemmas.env_ids():
         pytest.skip(f"{env_id} is not registered on this branch yet")
     torch.set_num_threads(1)
-    model = train_ppo_self_play(env_id, 64, num_envs=2, seed=0, env_kwargs={"max_cycles": 8},
-                                n_epochs=1)
-    result = league({"ppo": model, "random": scripted_policy("random", env_id)}, env_id,
-                    episodes=2, max_cycles=8)
+    kwargs = {"max_cycles": 8, **kwargs}
+    model = train_ppo_self_play(env_id, 64, num_envs=2, seed=0, env_kwargs=kwargs, n_epochs=1)
+    opponents = {"always_defect": scripted_policy("always_defect", env_id, **kwargs),
+                 "random": scripted_policy("random", env_id, **kwargs)}
+    result = league({"ppo": model, **opponents}, env_id, episodes=2, **kwargs)
     assert not np.isnan(result.rewards).any()
