@@ -55,6 +55,7 @@ def load_agents(specs: list[str], env_id: str, kwargs: dict[str, Any]) -> dict[s
     A bad spec, env id or env argument exits with a one-line message (``SystemExit``), not a
     traceback.
     """
+    from agents.evaluation.league import name_policies
     from agents.loading import AgentSpecError, load_agent
     from agents.scripted import make_game
 
@@ -62,15 +63,10 @@ def load_agents(specs: list[str], env_id: str, kwargs: dict[str, Any]) -> dict[s
         make_game(env_id, **kwargs)
     except (KeyError, ValueError, TypeError) as error:  # wrong env id or --env-arg
         raise SystemExit(f"socialdilemmas: {error.args[0] if error.args else error}") from None
-    agents: dict[str, Any] = {}
+    agents = []
     for spec in specs:
         try:
-            policy = load_agent(spec, env_id, **kwargs)
+            agents.append(load_agent(spec, env_id, **kwargs))
         except (AgentSpecError, KeyError) as error:  # a user's typo: a message, not a traceback
             raise SystemExit(f"socialdilemmas: {error.args[0]}") from None
-        name, n = policy.name, 2
-        while name in agents:
-            name, n = f"{policy.name}_{n}", n + 1
-        policy.name = name
-        agents[name] = policy
-    return agents
+    return name_policies(agents)

@@ -145,7 +145,7 @@ def league(
         **env_kwargs: the env's arguments.
 
     """
-    named = _named_policies(policies)
+    named = name_policies(policies)
     names = list(named)
     k = len(names)
     rewards = np.full((k, k), np.nan)
@@ -187,8 +187,12 @@ def _mean_of_seats(values: Sequence[float]) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
-def _named_policies(policies: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
-    """``{name: policy}``; policies given as a sequence are named by ``as_policy(p).name``."""
+def name_policies(policies: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
+    """Return ``{unique name: policy}``, every value passed through ``as_policy``.
+
+    A mapping's keys become the policies' names; a sequence's policies keep their own names,
+    with ``_2``, ``_3``, ... added to repeats (and set on the policy, so tables agree).
+    """
     if isinstance(policies, Mapping):
         named = {str(name): as_policy(p, name=str(name)) for name, p in policies.items()}
     else:
@@ -198,6 +202,7 @@ def _named_policies(policies: Mapping[str, Any] | Sequence[Any]) -> dict[str, An
             name, n = wrapped.name, 2
             while name in named:
                 name, n = f"{wrapped.name}_{n}", n + 1
+            wrapped.name = name
             named[name] = wrapped
     if not named:
         raise ValueError("a league needs at least one policy")
