@@ -21,7 +21,6 @@ COMMANDS: dict[str, str] = {
 }
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every subcommand's arguments."""
     parser = argparse.ArgumentParser(
