@@ -200,3 +200,26 @@ def test_league_is_reproducible_and_names_a_sequence_of_policies():
     assert first.names == ["random", "random_2", "tit_for_tat"]
     np.testing.assert_array_equal(first.rewards, again.rewards)
     assert not np.isnan(first.rewards).any()
+
+
+def test_scripted_coin_game_league_matches_the_papers_reference_values():
+    """AC self-play earns about 0.34 per step on the 3x3, T=50 board (ALGORITHMS.md 3.1-3.2:
+    "AC-AC at 0.34"); AD self-play earns 0 on average by symmetry (each coin taken from its
+    owner moves +1 to one player and -2 to the other, each own coin +1)."""
+    pytest.importorskip("agents.scripted.coin_game")
+    agents = {name: scripted_policy(name, "coin_game_v0")
+              for name in ("always_cooperate", "always_defect")}
+    result = league(agents, "coin_game_v0", episodes=256, seed=0)
+    assert result.rewards[0, 0] == pytest.approx(0.34, abs=0.015)
+    assert result.rewards[1, 1] == pytest.approx(0.0, abs=0.03)
+    assert result.metrics["own_coin_share"][0, 0] == 1.0
+
+
+def test_scripted_negotiation_league_matches_the_expected_round_values():
+    """Per high-contrast round: AC-AC 0.5/0.5, AD-AD 0.3/0.3, AC-AD 0.25/0.55 in expectation."""
+    pytest.importorskip("agents.scripted.negotiation")
+    agents = {name: scripted_policy(name, "negotiation_v0")
+              for name in ("always_cooperate", "always_defect")}
+    result = league(agents, "negotiation_v0", episodes=64, seed=0)
+    np.testing.assert_allclose(result.rewards, [[0.5, 0.25], [0.55, 0.3]], atol=0.01)
+    assert result.rewards[0, 0] == pytest.approx(0.5, abs=1e-6)  # AC-AC takes every item whole
