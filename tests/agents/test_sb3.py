@@ -114,3 +114,13 @@ def test_ppo_self_play_on_the_other_games(env_id, kwargs):
                  "random": scripted_policy("random", env_id, **kwargs)}
     result = league({"ppo": model, **opponents}, env_id, episodes=2, **kwargs)
     assert not np.isnan(result.rewards).any()
+
+
+def test_rgb_images_show_each_game_once_per_seat():
+    pytest.importorskip("socialdilemmas.coin_game")
+    env = SB3VecEnv("coin_game_v0", num_envs=2, seed=0, render_mode="rgb_array")
+    env.reset()
+    images = env.get_images()
+    assert len(images) == 4 and images[0].shape == (96, 96, 3) and images[0].dtype == np.uint8
+    np.testing.assert_array_equal(images[0], images[1])  # seats 0 and 1 of game 0
+    assert env.render().shape == (96, 96, 3)
