@@ -10,6 +10,6 @@
 
 from agents.evaluation.league import LeagueResult, league
 from agents.evaluation.match import MatchResult, match
-from agents.evaluation.metrics import game_metrics
+from agents.evaluation.metrics import seat_metrics
 
-__all__ = ["LeagueResult", "MatchResult", "game_metrics", "league", "match"]
+__all__ = ["LeagueResult", "MatchResult", "seat_metrics", "league", "match"]

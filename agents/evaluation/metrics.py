@@ -122,6 +122,6 @@ def ratios(counts: Counts) -> dict[str, list[float]]:
     return result
 
 
-def game_metrics(trajectory: Trajectory, game: object) -> dict[str, list[float]]:
+def seat_metrics(trajectory: Trajectory, game: object) -> dict[str, list[float]]:
     """Every metric of ``game`` over ``trajectory``, as ``[seat 0, seat 1]`` values."""
     return ratios(metric_counts(trajectory, game))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.evaluation import game_metrics, league, match
+from agents.evaluation import seat_metrics, league, match
 from agents.rollout import Trajectory
 from agents.scripted import SCRIPTED_NAMES, make_game, scripted_policy
 
@@ -39,7 +39,7 @@ def test_matrix_metrics_count_cooperation_per_previous_joint_action():
     # one game, 4 steps: (C, C) -> (C, D) -> (D, C) -> (C, D); seat 1 sees mirrored states
     actions = [[[0, 0]], [[0, 1]], [[1, 0]], [[0, 1]]]
     observations = [[[START, START]], [[CC, CC]], [[CD, DC]], [[DC, CD]]]
-    metrics = game_metrics(trajectory(actions, observations), make_game("ipd_v0"))
+    metrics = seat_metrics(trajectory(actions, observations), make_game("ipd_v0"))
     assert metrics["cooperation_rate"] == [0.75, 0.5]
     assert metrics["p_cooperate|start"] == [1.0, 1.0]
     assert metrics["p_cooperate|CC"] == [1.0, 0.0]
@@ -57,7 +57,7 @@ def test_coin_metrics_from_pickup_counts():
     traj = trajectory(np.zeros((2, 1, 2)), np.zeros((2, 1, 2, 4, 3, 3)),
                       rewards=[[[1, 0]], [[1, -1]]], info={"pickups": pickups})
     game = pytest.importorskip("socialdilemmas.coin_game").CoinGame()
-    metrics = game_metrics(traj, game)
+    metrics = seat_metrics(traj, game)
     assert metrics["own_coin_share"] == [0.5, 1.0]
     assert metrics["pickups_per_step"] == [1.0, 0.5]
     assert metrics["reward_per_step"] == [1.0, -0.5]
@@ -68,7 +68,7 @@ def test_negotiation_welfare_share_is_a_ratio_of_sums():
     traj = trajectory(np.zeros((3, 1, 2, 3)), np.zeros((3, 1, 2, 15)), rewards=rewards,
                       info={"max_welfare": [[1.0], [1.0], [0.5]]})
     game = pytest.importorskip("socialdilemmas.negotiation").NegotiationGame()
-    share = game_metrics(traj, game)["welfare_share"]
+    share = seat_metrics(traj, game)["welfare_share"]
     np.testing.assert_allclose(share, [1.9 / 2.5] * 2, rtol=1e-6)
 
 
