@@ -12,4 +12,4 @@ from agents.evaluation.league import LeagueResult, league
 from agents.evaluation.match import MatchResult, match
 from agents.evaluation.metrics import seat_metrics
 
-__all__ = ["LeagueResult", "MatchResult", "seat_metrics", "league", "match"]
+__all__ = ["LeagueResult", "MatchResult", "league", "match", "seat_metrics"]

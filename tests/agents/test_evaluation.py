@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.evaluation import seat_metrics, league, match
+from agents.evaluation import league, match, seat_metrics
 from agents.rollout import Trajectory
 from agents.scripted import SCRIPTED_NAMES, make_game, scripted_policy
 
