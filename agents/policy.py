@@ -27,7 +27,7 @@ class Policy(ABC):
     #: short name used in league tables and plots
     name: str = "policy"
 
-    def reset(self, num_envs: int, seed: int | None = None) -> None:
+    def reset(self, num_envs: int, seed: int | None = None) -> None:  # noqa: B027 - optional hook
         """Prepare to play ``num_envs`` games; ``seed`` makes any randomness reproducible."""
 
     @abstractmethod
@@ -41,6 +41,7 @@ class Policy(ABC):
 
         Returns:
             ``(num_envs, *action_shape)`` actions (NumPy; integer for discrete games).
+
         """
 
     def act_with_log_probs(
@@ -60,6 +61,7 @@ class CallablePolicy(Policy):
         fn: maps ``(num_envs, *obs_shape)`` observations to ``(num_envs, *action_shape)``
             actions (anything ``np.asarray`` accepts).
         name: label in tables; defaults to the function's name.
+
     """
 
     def __init__(self, fn: Callable[[np.ndarray], Any], name: str | None = None) -> None:

@@ -34,6 +34,7 @@ class Trajectory:
         next_observations: ``(B, 2, *obs_shape)`` what each seat saw after the last step (the
             episode's final observation where it ended there).
         info: the env's per-step info arrays as ``(T, B, ...)`` tensors (e.g. coin pickups).
+
     """
 
     observations: torch.Tensor
@@ -56,7 +57,7 @@ class Trajectory:
         return self.rewards.shape[1]
 
     def seat(self, seat: int) -> Trajectory:
-        """The same trajectory seen from ``seat``: seat axis reordered so ``seat`` comes first."""
+        """Return the trajectory seen from ``seat``: seat axis reordered so ``seat`` comes first."""
         order = [seat, 1 - seat]
         return Trajectory(
             observations=self.observations[:, :, order],
@@ -91,6 +92,7 @@ def rollout(
             observations stacked env-major), so its memory covers both seats.
         num_steps: steps to play; episodes that end are restarted automatically.
         seed: seeds the env (sub-env ``i`` gets ``seed + i``) and the policies' randomness.
+
     """
     if len(policies) != 2:
         raise ValueError(f"expected one policy per seat (2), got {len(policies)}")
@@ -109,7 +111,7 @@ def rollout(
     if self_play:
         policies[0].reset(2 * num_envs, seed=seat_seeds[0])
     else:
-        for policy, policy_seed in zip(policies, seat_seeds):
+        for policy, policy_seed in zip(policies, seat_seeds, strict=True):
             policy.reset(num_envs, seed=policy_seed)
 
     torch_action_dtype = torch.int64 if game.discrete_actions else torch.float32
