@@ -36,6 +36,20 @@ def env_module(env_id: str) -> ModuleType:
     return importlib.import_module(ENV_MODULES[canonical_id(env_id)])
 
 
+def env_variants() -> list[tuple[str, str, dict[str, Any]]]:
+    """Every ``(env_id, variant name, kwargs)`` of every registered env."""
+    return [
+        (name, variant, dict(kwargs))
+        for name in ENV_MODULES
+        for variant, kwargs in env_class(name).variants.items()
+    ]
+
+
+def env_class(env_id: str) -> type[SocialDilemmaParallelEnv]:
+    """The ParallelEnv class behind ``env_id``."""
+    return env_module(env_id).parallel_env.env_class
+
+
 def canonical_id(env_id: str) -> str:
     """Normalise ``"ipd_v0"``, ``"ipd-v0"`` or ``"socialdilemmas/ipd-v0"`` to ``"ipd_v0"``."""
     if not isinstance(env_id, str):

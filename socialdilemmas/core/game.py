@@ -79,6 +79,10 @@ class BatchedGame(ABC):
         return state, rng, buffers
 
     @property
+    def _scalar_discrete(self) -> bool:
+        return isinstance(self.action_space, spaces.Discrete)
+
+    @property
     def action_shape(self) -> tuple[int, ...]:
         """Shape of one agent's action."""
         return tuple(self.action_space.shape or ())
@@ -130,6 +134,9 @@ class BatchedGame(ABC):
 
         The range is checked by the kernel, which sees every action anyway.
         """
+        if type(action) is int and self._scalar_discrete:
+            out[0] = action  # the common case, kept cheap: the kernel checks the range
+            return
         shape = self.action_shape
         if self.discrete_actions:
             if not shape:

@@ -100,7 +100,7 @@ from __future__ import annotations
 
 from socialdilemmas.core.parallel import SocialDilemmaParallelEnv
 from socialdilemmas.matrix.game import MatrixGame
-from socialdilemmas.matrix.payoffs import PRISONERS_DILEMMA_PRESETS
+from socialdilemmas.matrix.payoffs import PRESETS, PRISONERS_DILEMMA_PRESETS
 
 
 class MatrixGameEnv(SocialDilemmaParallelEnv):
@@ -117,6 +117,7 @@ class MatrixGameEnv(SocialDilemmaParallelEnv):
         "render_modes": ["human", "ansi"],
         "is_parallelizable": True,
     }
+    variants = {name: {"payoffs": name} for name in PRESETS}
 
     def __init__(
         self, payoffs: str | object = "ipd", max_cycles: int = 50, render_mode: str | None = None
@@ -134,6 +135,7 @@ class IPDEnv(MatrixGameEnv):
     """
 
     metadata = {"name": "ipd_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True}
+    variants = {name: {"payoffs": name} for name in PRISONERS_DILEMMA_PRESETS}
 
     def __init__(
         self, payoffs: str | object = "ipd", max_cycles: int = 50, render_mode: str | None = None

@@ -1,0 +1,1 @@
+"""Scripted reference strategies, batched, per game (see each module for exact definitions)."""
