@@ -195,6 +195,11 @@ class CoinGameEnv(SocialDilemmaParallelEnv):
         "is_parallelizable": True,
         "render_fps": 4,
     }
+    variants = {
+        "default": {},
+        "pax": {"rules": "pax", "egocentric": True},  # as in the PAX configs
+        "grid_5": {"grid_size": 5},
+    }
 
     def __init__(
         self,

@@ -12,7 +12,6 @@ those of ENVIRONMENTS.md 5.1 (single coin) and 5.2 (PAX two-coin variant).
 from __future__ import annotations
 
 import doctest
-import pathlib
 
 import numpy as np
 import pytest
@@ -23,7 +22,6 @@ from pettingzoo.test import api_test, parallel_api_test
 import socialdilemmas
 from socialdilemmas import coin_game_v0
 from socialdilemmas._rng import seed_streams
-from socialdilemmas.coin_game import env as coin_env_module
 from socialdilemmas.coin_game.game import CoinGame
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -716,31 +714,6 @@ def test_doctests(module_name):
     assert result.attempted > 0 and result.failed == 0
 
 
-DOCS_PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "envs" / "coin_game.md"
-
-
-def test_docs_page_embeds_the_docstring():
-    expected = docs_page_text()
-    assert DOCS_PAGE.read_text(encoding="utf-8") == expected, (
-        "docs/envs/coin_game.md is out of date; regenerate it with: "
-        "PYTHONPATH=. python tests/envs/test_coin_game.py"
-    )
-
-
-def docs_page_text() -> str:
-    """The docs page: a generated-from note, then the env module's docstring verbatim."""
-    return (
-        "<!-- Generated from the module docstring of socialdilemmas/coin_game/env.py; "
-        "edit that docstring, not this file. -->\n" + coin_env_module.__doc__.strip() + "\n"
-    )
-
-
-def write_docs_page() -> None:
-    """Rewrite docs/envs/coin_game.md from the docstring."""
-    DOCS_PAGE.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PAGE.write_text(docs_page_text(), encoding="utf-8")
-
-
 def test_kernel_seed_streams_are_independent_of_position():
     """The counter-based stream of env i only depends on its own seed."""
     game = CoinGame()
@@ -752,7 +725,3 @@ def test_kernel_seed_streams_are_independent_of_position():
     seed_streams(r1, np.array([0], dtype=np.int64), np.array([9], dtype=np.uint64))
     single.reset_envs(s1, r1, np.array([0], dtype=np.int64), b1)
     np.testing.assert_array_equal(state[2], s1[0])
-
-
-if __name__ == "__main__":
-    write_docs_page()
