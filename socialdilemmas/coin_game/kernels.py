@@ -68,47 +68,54 @@ def _wrap(x, g):
 
 
 @njit(cache=True, inline="always")
-def _draw_free_cell(rng, env, g, cell0, cell1):
-    """Draw a uniform cell index among those no player occupies (no rejection loop).
+def _free_cell(rank, cell0, cell1):
+    """Return the cell of the given rank among the cells other than ``cell0`` and ``cell1``.
 
-    Draw a rank among the free cells, then step over the occupied cells in increasing order.
+    A uniform rank below the number of free cells gives a uniform free cell, with no
+    rejection loop: step over the occupied cells in increasing order.
     """
     low = min(cell0, cell1)
     high = max(cell0, cell1)
-    if low == high:
-        k = next_below(rng, env, g * g - 1)
-        if k >= low:
-            k += 1
-        return k
-    k = next_below(rng, env, g * g - 2)
-    if k >= low:
-        k += 1
-    if k >= high:
-        k += 1
-    return k
+    if rank >= low:
+        rank += 1
+    if low != high and rank >= high:
+        rank += 1
+    return rank
 
 
 @njit(cache=True, inline="always")
-def _spawn_coin(state, rng, env, slot, g, spawn_anywhere):
-    """Place coin ``slot`` of game ``env`` on a fresh cell: any cell, or one without a player."""
+def _row(cell, g, inv_g):
+    """Return ``cell // g`` by a float multiply (exact: the fraction stays within 0.5/g of 0.5).
+
+    An integer division by a run-time ``g`` costs tens of cycles on every respawn.
+    """
+    return np.int64((cell + 0.5) * inv_g)
+
+
+@njit(cache=True, inline="always")
+def _spawn_coin(state, rng, env, slot, g, inv_g, spawn_anywhere):
+    """Place coin ``slot`` of game ``env`` on a fresh cell: any cell, or one without a player.
+
+    Only scalars reach the helpers: handing arrays to inlined functions makes Numba count
+    references, which costs more than the draw itself.
+    """
     if spawn_anywhere:
         cell = next_below(rng, env, g * g)
     else:
-        cell = _draw_free_cell(
-            rng, env, g,
-            state[env, ROW0] * g + state[env, COL0], state[env, ROW1] * g + state[env, COL1],
-        )
+        cell0 = state[env, ROW0] * g + state[env, COL0]
+        cell1 = state[env, ROW1] * g + state[env, COL1]
+        free = g * g - 1 - np.int64(cell0 != cell1)
+        cell = _free_cell(next_below(rng, env, free), cell0, cell1)
+    row = _row(cell, g, inv_g)
     base = COIN_BASE + COIN_FIELDS * slot
-    state[env, base] = cell // g
-    state[env, base + 1] = cell % g
+    state[env, base] = row
+    state[env, base + 1] = cell - row * g
 
 
 @njit(cache=True, inline="always")
-def _shifted(row, col, shift_r, shift_c, g, egocentric):
-    """Return the flat cell index of ``(row, col)``, shifted and wrapped when egocentric."""
-    if egocentric:
-        return _wrap(row + shift_r, g) * g + _wrap(col + shift_c, g)
-    return row * g + col
+def _shifted(row, col, shift_r, shift_c, g):
+    """Return the flat cell index of ``(row, col)`` shifted by ``(shift_r, shift_c)``, wrapped."""
+    return _wrap(row + shift_r, g) * g + _wrap(col + shift_c, g)
 
 
 @njit(cache=True, inline="always")
@@ -122,24 +129,36 @@ def _write_observation(flat_obs, state, env, g, num_coins, egocentric):
     size = g * g
     for k in range(8 * size):
         flat_obs[env, k] = 0.0
+    if not egocentric:
+        # seat 1 sees the same cells as seat 0 with the roles swapped
+        cell0 = state[env, ROW0] * g + state[env, COL0]
+        cell1 = state[env, ROW1] * g + state[env, COL1]
+        seat1 = 4 * size
+        flat_obs[env, ME * size + cell0] = 1.0
+        flat_obs[env, OTHER * size + cell1] = 1.0
+        flat_obs[env, seat1 + ME * size + cell1] = 1.0
+        flat_obs[env, seat1 + OTHER * size + cell0] = 1.0
+        for slot in range(num_coins):
+            base = COIN_BASE + COIN_FIELDS * slot
+            owner = state[env, base + 2]
+            cell = state[env, base] * g + state[env, base + 1]
+            # my coin (plane 2) for its owner, the other's coin (plane 3) for the other seat
+            flat_obs[env, (MY_COIN + owner) * size + cell] = 1.0
+            flat_obs[env, seat1 + (OTHER_COIN - owner) * size + cell] = 1.0
+        return
     for seat in range(2):
         me = 1 + 2 * seat
         other = 3 - 2 * seat
         offset = seat * 4 * size
-        shift_r = 0
-        shift_c = 0
-        if egocentric:
-            shift_r = g // 2 - state[env, me]
-            shift_c = g // 2 - state[env, me + 1]
-        cell = _shifted(state[env, me], state[env, me + 1], shift_r, shift_c, g, egocentric)
-        flat_obs[env, offset + ME * size + cell] = 1.0
-        cell = _shifted(state[env, other], state[env, other + 1], shift_r, shift_c, g, egocentric)
+        shift_r = g // 2 - state[env, me]
+        shift_c = g // 2 - state[env, me + 1]
+        flat_obs[env, offset + ME * size + (g // 2) * g + g // 2] = 1.0
+        cell = _shifted(state[env, other], state[env, other + 1], shift_r, shift_c, g)
         flat_obs[env, offset + OTHER * size + cell] = 1.0
         for slot in range(num_coins):
             base = COIN_BASE + COIN_FIELDS * slot
-            # plane MY_COIN (2) when the observer owns the coin, OTHER_COIN (3) otherwise
             plane = MY_COIN + (state[env, base + 2] != seat)
-            cell = _shifted(state[env, base], state[env, base + 1], shift_r, shift_c, g, egocentric)
+            cell = _shifted(state[env, base], state[env, base + 1], shift_r, shift_c, g)
             flat_obs[env, offset + plane * size + cell] = 1.0
 
 
@@ -151,36 +170,39 @@ def _flat(observations):
 
 
 @njit(cache=True, inline="always")
-def _reset_one(state, rng, env, g, num_coins, spawn_anywhere):
+def _reset_one(state, rng, env, g, inv_g, num_coins, spawn_anywhere):
     """Start a new episode in game ``env`` (draws: players, then coins)."""
     state[env, STEP] = 0
     # Players are placed independently, so they may share a cell (POLA, LOQA, PAX).
     cell = next_below(rng, env, g * g)
-    state[env, ROW0] = cell // g
-    state[env, COL0] = cell % g
+    row = _row(cell, g, inv_g)
+    state[env, ROW0] = row
+    state[env, COL0] = cell - row * g
     cell = next_below(rng, env, g * g)
-    state[env, ROW1] = cell // g
-    state[env, COL1] = cell % g
+    row = _row(cell, g, inv_g)
+    state[env, ROW1] = row
+    state[env, COL1] = cell - row * g
     if num_coins == 1:
         state[env, COIN_BASE + 2] = next_below(rng, env, 2)
-        _spawn_coin(state, rng, env, 0, g, spawn_anywhere)
+        _spawn_coin(state, rng, env, 0, g, inv_g, spawn_anywhere)
     else:
         for slot in range(num_coins):
             state[env, COIN_BASE + COIN_FIELDS * slot + 2] = slot
-            _spawn_coin(state, rng, env, slot, g, spawn_anywhere)
+            _spawn_coin(state, rng, env, slot, g, inv_g, spawn_anywhere)
 
 
 @njit(cache=True)
 def reset_kernel(state, rng, env_ids, params, observations):
     """Start new episodes in ``env_ids`` (their streams already seeded) and write their obs."""
     g = params[P_GRID]
+    inv_g = 1.0 / g
     num_coins = params[P_COINS]
     spawn_anywhere = params[P_SPAWN_ANYWHERE] != 0
     egocentric = params[P_EGOCENTRIC] != 0
     flat_obs = _flat(observations)
     for k in range(env_ids.shape[0]):
         env = env_ids[k]
-        _reset_one(state, rng, env, g, num_coins, spawn_anywhere)
+        _reset_one(state, rng, env, g, inv_g, num_coins, spawn_anywhere)
         _write_observation(flat_obs, state, env, g, num_coins, egocentric)
 
 
@@ -210,6 +232,7 @@ def step_kernel(
     # Parameters are read once into locals: the compiler cannot tell that stores into the
     # state array do not change them, and would reload them after every store.
     g = params[P_GRID]
+    inv_g = 1.0 / g
     num_coins = params[P_COINS]
     num_actions = params[P_ACTIONS]
     spawn_anywhere = params[P_SPAWN_ANYWHERE] != 0
@@ -243,10 +266,11 @@ def step_kernel(
         state[env, COL1] = c1
         reward0 = 0.0
         reward1 = 0.0
-        pickups[env, 0, 0] = 0
-        pickups[env, 0, 1] = 0
-        pickups[env, 1, 0] = 0
-        pickups[env, 1, 1] = 0
+        # pickups[picker, owner], kept in registers and stored once
+        p00 = 0
+        p01 = 0
+        p10 = 0
+        p11 = 0
         for slot in range(num_coins):
             base = COIN_BASE + COIN_FIELDS * slot
             coin_r = state[env, base]
@@ -265,12 +289,27 @@ def step_kernel(
             reward1 += took1 * (owned1 * own_reward + owned0 * other_reward) + (
                 took0 * owned1 * penalty
             )
-            pickups[env, 0, owner] += took0
-            pickups[env, 1, owner] += took1
+            p00 += took0 * (1 - owner)
+            p01 += took0 * owner
+            p10 += took1 * (1 - owner)
+            p11 += took1 * owner
             if took0 | took1:
                 if num_coins == 1:
                     state[env, base + 2] = 1 - owner
-                _spawn_coin(state, rng, env, slot, g, spawn_anywhere)
+                if spawn_anywhere:
+                    cell = next_below(rng, env, g * g)
+                else:
+                    cell0 = r0 * g + c0
+                    cell1 = r1 * g + c1
+                    free = g * g - 1 - np.int64(cell0 != cell1)
+                    cell = _free_cell(next_below(rng, env, free), cell0, cell1)
+                row = _row(cell, g, inv_g)
+                state[env, base] = row
+                state[env, base + 1] = cell - row * g
+        pickups[env, 0, 0] = p00
+        pickups[env, 0, 1] = p01
+        pickups[env, 1, 0] = p10
+        pickups[env, 1, 1] = p11
         rewards[env, 0] = reward0
         rewards[env, 1] = reward1
         t = state[env, STEP] + 1
@@ -281,6 +320,6 @@ def step_kernel(
         if done and autoreset:
             for k in range(flat_obs.shape[1]):
                 flat_final[env, k] = flat_obs[env, k]
-            _reset_one(state, rng, env, g, num_coins, spawn_anywhere)
+            _reset_one(state, rng, env, g, inv_g, num_coins, spawn_anywhere)
             _write_observation(flat_obs, state, env, g, num_coins, egocentric)
     return -1
