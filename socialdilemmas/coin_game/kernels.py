@@ -240,13 +240,13 @@ def step_kernel(
     own_reward = payoffs[0]
     other_reward = payoffs[1]
     penalty = payoffs[2]
-    # One branch-free pass (as unsigned, a negative action is huge), then a search only if
-    # something is out of range.
-    limit = np.uint64(num_actions)
-    bad = False
+    # Fast range check: OR all actions as unsigned numbers (a negative one is huge). The OR is
+    # at least every action, so it is below the limit only if every action is; otherwise the
+    # exact search below finds the first bad action (or none: 4 | 1 = 5 with 5 actions).
+    seen = np.uint64(0)
     for env in range(n):
-        bad |= (np.uint64(actions[env, 0]) >= limit) | (np.uint64(actions[env, 1]) >= limit)
-    if bad:
+        seen |= np.uint64(actions[env, 0]) | np.uint64(actions[env, 1])
+    if seen >= np.uint64(num_actions):
         for env in range(n):
             for seat in range(2):
                 if actions[env, seat] < 0 or actions[env, seat] >= num_actions:
