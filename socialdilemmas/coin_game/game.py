@@ -161,14 +161,18 @@ class CoinGame(BatchedGame):
         other player I collected; ``own_coin_taken_by_other``: coins of mine the other player
         collected (it cost me the penalty each time).
         """
-        counts = buffers.info["pickups"][env].tolist()
+        (mine_0, theirs_0), (theirs_1, mine_1) = buffers.info["pickups"][env].tolist()
         return [
             {
-                "own_coin_pickups": counts[seat][seat],
-                "other_coin_pickups": counts[seat][1 - seat],
-                "own_coin_taken_by_other": counts[1 - seat][seat],
-            }
-            for seat in range(2)
+                "own_coin_pickups": mine_0,
+                "other_coin_pickups": theirs_0,
+                "own_coin_taken_by_other": theirs_1,
+            },
+            {
+                "own_coin_pickups": mine_1,
+                "other_coin_pickups": theirs_1,
+                "own_coin_taken_by_other": theirs_0,
+            },
         ]
 
     # ---- boards -----------------------------------------------------------------------------
