@@ -124,7 +124,8 @@ Where we deliberately differ from PAX/JaxMARL:
   first observation on that step, so an episode of `num_inner_steps=16` has 15 rewarded
   steps. Here every step is paid, the last one included, and episodes end by truncation after
   `max_cycles` steps exactly as in the other games (the vector env returns the last observation
-  in `info["final_observation"]`). `max_cycles=16` gives PAX's episode length.
+  in `info["final_observation"]`). With `max_cycles=16` an episode has as many steps as PAX's
+  `num_inner_steps=16`, all 16 of them paid.
 * Observations are channel-first `(4, g, g)` like every other env here; PAX's are `(g, g, 4)`
   (`np.moveaxis(obs, 0, -1)` converts).
 * PAX's cooperation counters (`red_coop`, `blue_defect`, ...) are the `pickups` counts.
