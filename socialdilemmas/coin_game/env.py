@@ -135,7 +135,7 @@ Where we deliberately differ from PAX/JaxMARL:
 
 | argument | default | meaning |
 |---|---|---|
-| `grid_size` | 3 | side of the board (at least 2) |
+| `grid_size` | 3 | side of the board, 2 to 1024 |
 | `max_cycles` | 50 | steps per episode |
 | `rules` | `"loqa"` | `"loqa"` (one alternating coin) or `"pax"` (two coins, stay action) |
 | `egocentric` | False | re-centre each observation on the observer |

@@ -63,6 +63,9 @@ RULES: dict[str, CoinGameRules] = {
 }
 
 DEFAULT_PAYOFFS = (1.0, 1.0, -2.0)
+#: Largest board: the kernels' 32-bit uniform draws and float row arithmetic stay exact far
+#: beyond it, and an observation of this size is already 32 MiB.
+MAX_GRID_SIZE = 1024
 
 
 def check_payoffs(payoffs: object) -> np.ndarray:
@@ -124,6 +127,11 @@ class CoinGame(BatchedGame):
         payoffs: Sequence[float] = DEFAULT_PAYOFFS,
     ) -> None:
         self.grid_size = check_positive_int(grid_size, "grid_size", minimum=2)
+        if self.grid_size > MAX_GRID_SIZE:
+            raise ValueError(
+                f"grid_size must be at most {MAX_GRID_SIZE} (each observation holds "
+                f"8 * grid_size**2 floats), got {grid_size}"
+            )
         self.rules = RULES[check_choice(rules, "rules", tuple(RULES))]
         if not isinstance(egocentric, (bool, np.bool_)):
             raise TypeError(f"egocentric must be True or False, got {egocentric!r}")

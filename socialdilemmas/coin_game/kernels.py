@@ -68,12 +68,24 @@ def _wrap(x, g):
 
 
 @njit(cache=True, inline="always")
-def _free_cell(rank, cell0, cell1):
-    """Return the cell of the given rank among the cells other than ``cell0`` and ``cell1``.
+def _spawn_choices(g, cell0, cell1, spawn_anywhere):
+    """Return how many cells a new coin may appear on (players on ``cell0`` and ``cell1``)."""
+    if spawn_anywhere:
+        return g * g
+    return g * g - 1 - np.int64(cell0 != cell1)
 
-    A uniform rank below the number of free cells gives a uniform free cell, with no
-    rejection loop: step over the occupied cells in increasing order.
+
+@njit(cache=True, inline="always")
+def _spawn_cell(rank, cell0, cell1, spawn_anywhere):
+    """Return the cell of a new coin from a uniform ``rank`` below :func:`_spawn_choices`.
+
+    Free cells (``spawn_anywhere`` False) are sampled directly, with no rejection loop: the
+    rank among the free cells steps over the occupied cells in increasing order. Only scalars
+    come in: handing arrays to inlined helpers makes Numba count references, which costs more
+    than the draw itself.
     """
+    if spawn_anywhere:
+        return rank
     low = min(cell0, cell1)
     high = max(cell0, cell1)
     if rank >= low:
@@ -85,27 +97,22 @@ def _free_cell(rank, cell0, cell1):
 
 @njit(cache=True, inline="always")
 def _row(cell, g, inv_g):
-    """Return ``cell // g`` by a float multiply (exact: the fraction stays within 0.5/g of 0.5).
+    """Return ``cell // g`` by a float multiply.
 
-    An integer division by a run-time ``g`` costs tens of cycles on every respawn.
+    Exact: ``(cell + 0.5) / g = row + (col + 0.5) / g`` and the fraction stays at least
+    ``0.5 / g`` away from 0 and 1. An integer division by a run-time ``g`` would cost tens of
+    cycles on every respawn.
     """
     return np.int64((cell + 0.5) * inv_g)
 
 
 @njit(cache=True, inline="always")
 def _spawn_coin(state, rng, env, slot, g, inv_g, spawn_anywhere):
-    """Place coin ``slot`` of game ``env`` on a fresh cell: any cell, or one without a player.
-
-    Only scalars reach the helpers: handing arrays to inlined functions makes Numba count
-    references, which costs more than the draw itself.
-    """
-    if spawn_anywhere:
-        cell = next_below(rng, env, g * g)
-    else:
-        cell0 = state[env, ROW0] * g + state[env, COL0]
-        cell1 = state[env, ROW1] * g + state[env, COL1]
-        free = g * g - 1 - np.int64(cell0 != cell1)
-        cell = _free_cell(next_below(rng, env, free), cell0, cell1)
+    """Place coin ``slot`` of game ``env`` on a fresh cell (used at reset)."""
+    cell0 = state[env, ROW0] * g + state[env, COL0]
+    cell1 = state[env, ROW1] * g + state[env, COL1]
+    rank = next_below(rng, env, _spawn_choices(g, cell0, cell1, spawn_anywhere))
+    cell = _spawn_cell(rank, cell0, cell1, spawn_anywhere)
     row = _row(cell, g, inv_g)
     base = COIN_BASE + COIN_FIELDS * slot
     state[env, base] = row
@@ -296,13 +303,11 @@ def step_kernel(
             if took0 | took1:
                 if num_coins == 1:
                     state[env, base + 2] = 1 - owner
-                if spawn_anywhere:
-                    cell = next_below(rng, env, g * g)
-                else:
-                    cell0 = r0 * g + c0
-                    cell1 = r1 * g + c1
-                    free = g * g - 1 - np.int64(cell0 != cell1)
-                    cell = _free_cell(next_below(rng, env, free), cell0, cell1)
+                # as _spawn_coin, written out here to keep the arrays out of inlined helpers
+                cell0 = r0 * g + c0
+                cell1 = r1 * g + c1
+                rank = next_below(rng, env, _spawn_choices(g, cell0, cell1, spawn_anywhere))
+                cell = _spawn_cell(rank, cell0, cell1, spawn_anywhere)
                 row = _row(cell, g, inv_g)
                 state[env, base] = row
                 state[env, base + 1] = cell - row * g

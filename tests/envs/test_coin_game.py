@@ -546,6 +546,7 @@ def test_same_seed_same_episode_and_different_seeds_differ():
     [
         ({"grid_size": 1}, ValueError, "grid_size must be at least 2"),
         ({"grid_size": 0}, ValueError, "grid_size"),
+        ({"grid_size": 1025}, ValueError, "grid_size must be at most 1024"),
         ({"grid_size": 2.5}, TypeError, "grid_size must be an integer"),
         ({"grid_size": "3"}, TypeError, "grid_size must be an integer"),
         ({"grid_size": True}, TypeError, "grid_size"),
