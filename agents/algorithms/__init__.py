@@ -1,0 +1,1 @@
+"""Learning algorithms and their building blocks (one module per algorithm)."""
