@@ -43,7 +43,6 @@ MOVES = np.array([[0, 1], [0, -1], [1, 0], [-1, 0], [0, 0]], dtype=np.int64)
 
 # Indices into the parameter vector.
 P_GRID, P_COINS, P_ACTIONS, P_SPAWN_ANYWHERE, P_EGOCENTRIC = 0, 1, 2, 3, 4
-PARAMS_WIDTH = 5
 
 
 def make_params(
