@@ -15,6 +15,7 @@ EXAMPLES = {
     "pettingzoo_random_play.py#coin": ["--episodes", "1", "--env", "socialdilemmas/coin_game-v0"],
     "vector_api.py": ["--num-envs", "64", "--episodes", "1"],
     "negotiation_scripted.py": ["--num-envs", "64", "--rounds", "5"],
+    "coin_game_scripted.py": ["--num-envs", "64", "--steps", "5"],
 }
 
 

@@ -110,7 +110,7 @@ class CoinGame(BatchedGame):
     """The Coin Game on a ``grid_size`` torus (see ``coin_game_v0`` for the rules).
 
     Args:
-        grid_size: side of the square board, at least 2.
+        grid_size: side of the square board, 2 to 1024.
         rules: ``"loqa"`` (default, one alternating coin) or ``"pax"`` (two coins, stay action).
         egocentric: re-centre every observation on the observer.
         payoffs: ``(own coin, other's coin, penalty to the owner)``, default ``(1, 1, -2)``.
