@@ -104,6 +104,13 @@ comes from the env's seeded stream: `reset(seed=s)` always gives the same board,
 * Termination: never.
 * Truncation: after `max_cycles` steps (default 50, as in POLA and LOQA).
 
+## Scripted strategies
+
+`socialdilemmas.coin_game.strategies` holds the move rules of LOQA's scripted agents, batched
+over own-perspective observations: `always_defect` steps toward the coin, `always_cooperate`
+toward its own coin and away from the other's; ties are broken by the caller's NumPy
+generator. `examples/coin_game_scripted.py` plays them against each other.
+
 ## The PAX/JaxMARL variant (`rules="pax"`)
 
 `rules="pax"` reproduces the coin game of PAX and JaxMARL (as used by M-FOS-style meta-learning
