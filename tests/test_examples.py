@@ -23,8 +23,6 @@ EXAMPLES = {
 def test_example_runs(name):
     script = ROOT / "examples" / name.split("#")[0]
     args = EXAMPLES[name]
-    if "coin_game" in " ".join(args):
-        pytest.importorskip("socialdilemmas.coin_game_v0")
     environ = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, str(script), *args], capture_output=True, text=True, env=environ,

@@ -336,3 +336,22 @@ def test_bad_render_mode(variant):
     module, kwargs, _ = variant
     with pytest.raises(ValueError, match="render_mode"):
         module.parallel_env(render_mode="video", **kwargs)
+
+
+def test_copy_true_returns_fresh_arrays_and_final_observations_only_at_episode_ends(variant):
+    _, kwargs, env_id = variant
+    vec = socialdilemmas.make_vec(env_id, 3, seed=0, max_cycles=2, **kwargs)
+    vec.action_space.seed(0)
+    observations, _ = vec.reset()
+    first = vec.step(vec.action_space.sample())
+    assert not first[3].any()
+    assert not first[4]["final_observation"].any()
+    assert not first[4]["final_observation"].flags.writeable
+    second = vec.step(vec.action_space.sample())
+    assert second[3].all()
+    final = second[4]["final_observation"]
+    assert final.flags.writeable and final.any()
+    snapshot = [x.copy() for x in second[:4]]
+    vec.step(vec.action_space.sample())
+    for before, after in zip(snapshot, second[:4]):
+        np.testing.assert_array_equal(before, after)  # not overwritten by the next step
