@@ -62,7 +62,9 @@ class VectorEnv:
         self.max_cycles = check_positive_int(max_cycles, "max_cycles")
         self.copy = bool(copy)
         if render_mode not in (None, "ansi", "rgb_array"):
-            raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}"
+            )
         self.render_mode = render_mode
         self.env_id = env_id
         self.possible_agents = list(game.agents)
