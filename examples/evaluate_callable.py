@@ -53,11 +53,8 @@ def main() -> None:
     agents.update({name: scripted_policy(name, "ipd_v0") for name in SCRIPTED_NAMES})
     table = league(agents, "ipd_v0", episodes=args.episodes, seed=args.seed)
     print(table.format())
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "league.csv")
-    table.to_json(args.out / "league.json")
-    table.heatmap_png(args.out / "league.png")
-    print(f"wrote league.csv, league.json and league.png in {args.out}")
+    for path in table.save(args.out):  # league.csv, league.json, league.png
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -43,10 +43,8 @@ def main() -> None:
     agents["first_action"] = lambda obs: np.zeros((len(obs), *space.shape), dtype=np.int64)
     result = league(agents, args.env, episodes=args.episodes, seed=args.seed)
     print(result.format())
-    result.to_csv(args.out / "league.csv")
-    result.to_json(args.out / "league.json")
-    result.heatmap_png(args.out / "league.png")
-    print(f"wrote the model, league.csv, league.json and league.png in {args.out}")
+    for path in result.save(args.out):  # league.csv, league.json, league.png
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -41,11 +41,6 @@ def run(args: argparse.Namespace) -> int:
         both_seats=not args.one_seat, progress=not args.quiet, **kwargs,
     )
     print(result.format(args.metric))
-    args.out.mkdir(parents=True, exist_ok=True)
-    written = [
-        result.to_csv(args.out / "league.csv", metric=args.metric),
-        result.to_json(args.out / "league.json"),
-        result.heatmap_png(args.out / "league.png", metric=args.metric),
-    ]
+    written = result.save(args.out, metric=args.metric)
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

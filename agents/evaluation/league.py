@@ -116,6 +116,19 @@ class LeagueResult:
             title=f"{self.env_id}: {metric} of row agent vs column agent",
         )
 
+    def save(self, folder: str | Path, metric: str = "reward_per_step") -> list[Path]:
+        """Write ``league.csv`` (table of ``metric``), ``league.json`` and ``league.png``.
+
+        Returns the paths written; ``folder`` is created if needed.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return [
+            self.to_csv(folder / "league.csv", metric=metric),
+            self.to_json(folder / "league.json"),
+            self.heatmap_png(folder / "league.png", metric=metric),
+        ]
+
 
 def league(
     policies: Mapping[str, Any] | Sequence[Any],

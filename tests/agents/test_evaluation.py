@@ -188,6 +188,10 @@ def test_league_of_scripted_strategies_writes_csv_json_and_png(tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     coop_png = result.heatmap_png(tmp_path / "coop.png", metric="cooperation_rate")
     assert coop_png.read_bytes() != png
+    written = result.save(tmp_path / "out", metric="cooperation_rate")
+    assert [p.name for p in written] == ["league.csv", "league.json", "league.png"]
+    assert (tmp_path / "out" / "league.csv").read_text().splitlines()[1 + tft].split(",")[
+        1 + ac] == "1.0"  # the CSV holds the table of the metric asked for
     with pytest.raises(KeyError, match="no metric 'welfare_share'"):
         result.table("welfare_share")
     assert "tit_for_tat" in result.format()
