@@ -13,7 +13,9 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand -> module implementing it
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "train": "agents.commands.train",
+}
 
 EXTRA_HINT = "pip install torch==2.13.0 && pip install 'socialdilemmas[agents]'"
 
