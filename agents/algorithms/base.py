@@ -89,8 +89,8 @@ class LearnerConfig:
     """dense layer widths (before the GRU when encoder is gru)"""
     gru_size: int = 64
     """GRU state width"""
-    share_encoder: bool = False
-    """actor and critic share one encoder"""
+    share_encoder: bool = True
+    """actor and critic read one encoder (as the Advantage Alignment configs); halves the cost"""
     log_std_init: float = -0.5
     """initial log standard deviation of continuous (Box) actions"""
     torch_threads: int = 1
