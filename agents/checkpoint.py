@@ -16,7 +16,6 @@ algorithm, spaces that do not match the game, weights that do not fit the networ
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ class CheckpointError(ValueError):
 
 
 def space_signature(space: spaces.Space) -> dict[str, Any]:
-    """A plain-data description of a space, equal for equal spaces."""
+    """Describe a space as plain data, equal for equal spaces."""
     signature: dict[str, Any] = {"type": type(space).__name__, "shape": list(space.shape or ())}
     if isinstance(space, spaces.Discrete):
         signature["n"] = int(space.n)
@@ -51,7 +50,7 @@ def space_signature(space: spaces.Space) -> dict[str, Any]:
 
 
 def algorithm_name(learner: Learner) -> str:
-    """The registry name of ``learner``'s algorithm."""
+    """Return the registry name of ``learner``'s algorithm."""
     for name, (config_class, learner_class) in ALGORITHMS.items():
         if type(learner) is learner_class and type(learner.config) is config_class:
             return name
@@ -86,7 +85,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - the unpickler fails in many ways on bad bytes
         raise CheckpointError(
             f"checkpoint {path} is corrupt or truncated (cannot be read: {error})"
         ) from error
@@ -110,7 +109,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def checkpoint_config(payload: dict[str, Any], path: str | os.PathLike = "") -> LearnerConfig:
-    """The config stored in a checkpoint, as its algorithm's config class."""
+    """Return the config stored in a checkpoint, as its algorithm's config class."""
     config_class = ALGORITHMS[payload["algorithm"]][0]
     try:
         return config_class.from_dict(payload["config"])
@@ -172,7 +171,7 @@ def load_policy(
     env: socialdilemmas.VectorEnv | None = None,
     name: str | None = None,
 ) -> NetworkPolicy:
-    """The policy that played ``seat`` in the checkpointed run, ready for any seat of any match.
+    """Load the policy that played ``seat`` in the checkpointed run, to play any seat anywhere.
 
     Args:
         path: a checkpoint written by :func:`save_checkpoint`.

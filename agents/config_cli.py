@@ -128,7 +128,7 @@ def _show(value: Any) -> str:
 
 
 def given_fields(args: argparse.Namespace, names: Iterable[str]) -> dict[str, Any]:
-    """The config fields the user actually typed (options default to "not given")."""
+    """Return the config fields the user actually typed (options default to "not given")."""
     return {name: getattr(args, name) for name in names if hasattr(args, name)}
 
 

@@ -30,7 +30,7 @@ def own_coin_fraction(trajectory: Trajectory) -> dict[str, float]:
 
 
 def welfare_ratio(trajectory: Trajectory) -> dict[str, float]:
-    """Summed rewards of both players over the best possible summed rewards of the rounds."""
+    """Compute both players' summed rewards over the best possible sum of the rounds."""
     best = float(trajectory.info["max_welfare"].sum())
     got = float(trajectory.rewards.sum())
     return {"welfare_ratio": got / best if best else float("nan")}
@@ -46,6 +46,6 @@ GAME_METRICS: dict[str, Callable[[Trajectory], dict[str, float]]] = {
 
 
 def game_metrics(env_id: str | None, trajectory: Trajectory) -> dict[str, float]:
-    """The headline metrics of ``env_id`` for ``trajectory`` (empty for unknown games)."""
+    """Compute the headline metrics of ``env_id`` for ``trajectory`` (empty for unknown games)."""
     function = GAME_METRICS.get(env_id or "")
     return function(trajectory) if function else {}

@@ -63,7 +63,7 @@ class MLPEncoder(nn.Module):
         self.output_size = hidden_sizes[-1] if hidden_sizes else obs_size
 
     def initial_state(self, batch: int) -> torch.Tensor:
-        """The (empty) state of ``batch`` sequences."""
+        """Return the (empty) state of ``batch`` sequences."""
         return torch.zeros(batch, 0)
 
     def step(
@@ -151,7 +151,7 @@ class CategoricalDistribution:
         return self._shape(torch.argmax(self.log_p - torch.log(-torch.log(u)), dim=-1))
 
     def mode(self) -> torch.Tensor:
-        """The most likely action."""
+        """Return the most likely action."""
         return self._shape(torch.argmax(self.log_p, dim=-1))
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
@@ -199,7 +199,7 @@ class TanhGaussianDistribution:
         return self._squash(self._rsample_u(generator))
 
     def mode(self) -> torch.Tensor:
-        """The squashed Gaussian mean (a deterministic action)."""
+        """Return the squashed Gaussian mean (a deterministic action)."""
         return self._squash(self.mean)
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
@@ -234,7 +234,7 @@ class CategoricalHead(nn.Module):
         self.register_buffer("pad", torch.where(mask, float("-inf"), 0.0), persistent=False)
 
     def forward(self, features: torch.Tensor) -> CategoricalDistribution:
-        """The action distribution for ``features`` ``(..., in_size)``."""
+        """Return the action distribution for ``features`` ``(..., in_size)``."""
         logits = self.linear(features).unflatten(-1, (self.components, self.width))
         return CategoricalDistribution(logits + self.pad, self.squeeze)
 
@@ -255,12 +255,12 @@ class TanhGaussianHead(nn.Module):
         self.register_buffer("high", torch.as_tensor(space.high, dtype=torch.float32), False)
 
     def forward(self, features: torch.Tensor) -> TanhGaussianDistribution:
-        """The action distribution for ``features`` ``(..., in_size)``."""
+        """Return the action distribution for ``features`` ``(..., in_size)``."""
         return TanhGaussianDistribution(self.linear(features), self.log_std, self.low, self.high)
 
 
 def make_head(in_size: int, space: spaces.Space, log_std_init: float) -> nn.Module:
-    """The action head for ``space`` (Discrete, MultiDiscrete or Box)."""
+    """Build the action head for ``space`` (Discrete, MultiDiscrete or Box)."""
     if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
         return CategoricalHead(in_size, space)
     if isinstance(space, spaces.Box):
@@ -317,14 +317,14 @@ class ActorCritic(nn.Module):
     def act_step(
         self, observations: torch.Tensor, state: torch.Tensor, starts: torch.Tensor
     ) -> tuple[CategoricalDistribution | TanhGaussianDistribution, torch.Tensor]:
-        """Action distribution for one step of ``(B, *obs_shape)``; returns (dist, new state)."""
+        """Return the action distribution of one step ``(B, *obs_shape)`` and the new state."""
         features, state = self.actor_encoder.step(self._flat(observations, 1), state, starts)
         return self.actor_head(features), state
 
     def forward(
         self, observations: torch.Tensor, starts: torch.Tensor
     ) -> tuple[CategoricalDistribution | TanhGaussianDistribution, torch.Tensor]:
-        """Action distributions and values ``(T, B)`` of a ``(T, B, *obs_shape)`` sequence."""
+        """Return action distributions and values ``(T, B)`` of a ``(T, B, *obs)`` sequence."""
         x = self._flat(observations, 2)
         features = self.actor_encoder.unroll(x, starts)
         critic_features = (

@@ -165,7 +165,7 @@ class AgentBatch:
     old_values: torch.Tensor
 
     def columns(self, index: torch.Tensor) -> AgentBatch:
-        """The sequences ``index``."""
+        """Select the sequences ``index``."""
         return AgentBatch(*(getattr(self, f.name)[:, index] for f in fields(self)))
 
 
@@ -197,7 +197,7 @@ def unstack_seats(x: torch.Tensor, num_seats: int) -> torch.Tensor:
 def build_network(
     config: LearnerConfig, observation_space: spaces.Space, action_space: spaces.Space
 ) -> ActorCritic:
-    """The actor-critic the config describes, for one seat's spaces."""
+    """Build the actor-critic the config describes, for one seat's spaces."""
     return ActorCritic(
         observation_space,
         action_space,
@@ -210,7 +210,7 @@ def build_network(
 
 
 def derive_seed(*keys: int) -> int:
-    """A 63-bit seed that depends on every key (run seed, iteration, purpose)."""
+    """Return a 63-bit seed that depends on every key (run seed, iteration, purpose)."""
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> 1)
 
 
@@ -222,6 +222,7 @@ class Learner:
 
     Args:
         config: the run's settings.
+
     """
 
     config_class: ClassVar[type[LearnerConfig]] = LearnerConfig
@@ -249,7 +250,7 @@ class Learner:
 
     # ---- construction -------------------------------------------------------------------------
     def make_network(self) -> ActorCritic:
-        """A fresh actor-critic for this env's spaces, shaped by the config."""
+        """Build a fresh actor-critic for this env's spaces, shaped by the config."""
         return build_network(self.config, self.observation_space, self.action_space)
 
     def make_agent(self, seats: tuple[int, ...]) -> Agent:
@@ -268,7 +269,7 @@ class Learner:
         )
 
     def policies(self) -> list[Policy]:
-        """The policy of each seat in training rollouts (one object twice in self-play)."""
+        """Return the policy of each seat in training rollouts (one object twice in self-play)."""
         by_seat: dict[int, Policy] = {}
         for agent in self.agents:
             for seat in agent.seats:
@@ -276,13 +277,14 @@ class Learner:
         return [by_seat[0], by_seat[1]]
 
     def agent_for_seat(self, seat: int) -> Agent:
-        """The agent that plays ``seat``."""
+        """Return the agent that plays ``seat``."""
         return next(agent for agent in self.agents if seat in agent.seats)
 
     # ---- one iteration ------------------------------------------------------------------------
     def collect(self) -> Trajectory:
         """Play one episode in every game with the current policies."""
-        return rollout(self.env, self.policies(), seed=derive_seed(self.config.seed, self.iteration, 0))
+        seed = derive_seed(self.config.seed, self.iteration, 0)
+        return rollout(self.env, self.policies(), seed=seed)
 
     def train_iteration(self) -> dict[str, float]:
         """Collect a batch, update every agent, advance the iteration; returns metrics."""
@@ -299,7 +301,7 @@ class Learner:
         }
 
     def training_rewards(self, trajectory: Trajectory) -> torch.Tensor:
-        """The ``(T, B, 2)`` rewards each seat is trained on."""
+        """Return the ``(T, B, 2)`` rewards each seat is trained on."""
         if self.config.reward_sharing:
             return trajectory.rewards.sum(-1, keepdim=True).expand_as(trajectory.rewards)
         return trajectory.rewards
@@ -344,7 +346,7 @@ class Learner:
         )
 
     def shape_advantages(self, estimates: Estimates, trajectory: Trajectory) -> torch.Tensor:
-        """The ``(T, B, 2)`` advantages the actors follow: the naive learner's own.
+        """Return the ``(T, B, 2)`` advantages the actors follow: the naive learner's own.
 
         Opponent-shaping learners override this to combine both seats' advantages.
         """
@@ -412,7 +414,7 @@ class Learner:
     def policy_loss(
         self, log_probs: torch.Tensor, batch: AgentBatch
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """The actor's loss on a minibatch: the policy gradient ``-mean(log pi * A)``."""
+        """Compute the actor's loss on a minibatch: the policy gradient ``-mean(log pi * A)``."""
         return -(log_probs * batch.advantages).mean(), {}
 
     # ---- state --------------------------------------------------------------------------------
@@ -437,7 +439,7 @@ class Learner:
             raise ValueError(
                 f"state holds {len(state['agents'])} agent(s), this learner has {len(self.agents)}"
             )
-        for agent, saved in zip(self.agents, state["agents"]):
+        for agent, saved in zip(self.agents, state["agents"], strict=True):
             agent.network.load_state_dict(saved["network"])
             agent.optimizer.load_state_dict(saved["optimizer"])
             if agent.target is not None:
