@@ -53,3 +53,14 @@ def test_documentation_page_examples_run(name):
 def test_package_docstring_example():
     failures, tried = doctest.testmod(socialdilemmas)
     assert tried > 0 and failures == 0
+
+
+def test_env_docs_pages_match_the_docstrings():
+    """docs/envs/*.md are generated from the env docstrings; regenerate after editing them."""
+    import runpy
+    from pathlib import Path
+
+    generator = runpy.run_path(str(Path(__file__).parents[1] / "docs" / "gen_env_pages.py"))
+    for path, content in generator["pages"]().items():
+        assert path.exists(), f"{path} missing: run python docs/gen_env_pages.py"
+        assert path.read_text() == content, f"{path} is stale: run python docs/gen_env_pages.py"

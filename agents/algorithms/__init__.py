@@ -1,7 +1,8 @@
-"""The learning algorithms, one module each, and the registry that names them.
+"""Learning algorithms and their building blocks (one module per algorithm), and the registry.
 
 :data:`ALGORITHMS` maps a name (``--algo`` on the command line) to its config class and its
-learner class. A new algorithm is a module defining both plus one line here.
+learner class. A new algorithm is a module defining both plus one line here. Building blocks
+that are not learners yet (``loqa_parts``) are not registered.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ALGORITHMS: dict[str, tuple[type[LearnerConfig], type[Learner]]] = {
 
 
 def get_algorithm(name: str) -> tuple[type[LearnerConfig], type[Learner]]:
-    """Return the ``(config class, learner class)`` registered as ``name``."""
+    """The ``(config class, learner class)`` registered as ``name``."""
     try:
         return ALGORITHMS[name]
     except KeyError:

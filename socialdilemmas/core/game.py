@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -78,12 +79,16 @@ class BatchedGame(ABC):
         rng = np.zeros((num_envs, 2), dtype=np.uint64)
         return state, rng, buffers
 
-    @property
+    @cached_property
+    def _scalar_discrete(self) -> bool:
+        return isinstance(self.action_space, spaces.Discrete)
+
+    @cached_property
     def action_shape(self) -> tuple[int, ...]:
         """Shape of one agent's action."""
         return tuple(self.action_space.shape or ())
 
-    @property
+    @cached_property
     def discrete_actions(self) -> bool:
         """True when actions are integers (Discrete / MultiDiscrete)."""
         return isinstance(self.action_space, (spaces.Discrete, spaces.MultiDiscrete))
@@ -130,7 +135,18 @@ class BatchedGame(ABC):
 
         The range is checked by the kernel, which sees every action anyway.
         """
+        # the common cases first, kept cheap (the kernel checks the range)
+        if type(action) is int and self._scalar_discrete:
+            out[0] = action
+            return
         shape = self.action_shape
+        if (
+            type(action) is np.ndarray
+            and action.shape == shape
+            and action.dtype.kind in ("iu" if self.discrete_actions else "fiu")
+        ):
+            out[...] = action
+            return
         if self.discrete_actions:
             if not shape:
                 if isinstance(action, (bool, np.bool_)) or not isinstance(

@@ -77,7 +77,9 @@ def exact_values(p0: Any, p1: Any, payoffs: str | object = "ipd", gamma: float =
         4, dtype=transition.dtype, device=transition.device
     )
     system = eye - gamma * transition
-    per_state = xp.linalg.solve(system, reward_matrix)  # (..., 4, 2), broadcast over the batch
+    # an explicit batch axis: NumPy < 2 does not broadcast a matrix right-hand side in solve
+    rhs = xp.broadcast_to(reward_matrix, (*system.shape[:-1], 2))
+    per_state = xp.linalg.solve(system, rhs)  # (..., 4, 2)
     return (start[..., :, None] * per_state).sum(-2)
 
 

@@ -1,0 +1,33 @@
+"""Every example runs end to end with a tiny budget."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = {
+    "pettingzoo_random_play.py": ["--episodes", "1"],
+    "pettingzoo_random_play.py#coin": ["--episodes", "1", "--env", "socialdilemmas/coin_game-v0"],
+    "vector_api.py": ["--num-envs", "64", "--episodes", "1"],
+    "negotiation_scripted.py": ["--num-envs", "64", "--rounds", "5"],
+}
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_example_runs(name):
+    script = ROOT / "examples" / name.split("#")[0]
+    args = EXAMPLES[name]
+    if "coin_game" in " ".join(args):
+        pytest.importorskip("socialdilemmas.coin_game_v0")
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, env=environ,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
