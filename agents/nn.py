@@ -339,13 +339,6 @@ class ActorCritic(nn.Module):
         return self.value_head(encoder.unroll(x, starts)).squeeze(-1)
 
 
-@torch.no_grad()
-def polyak_update(target: nn.Module, source: nn.Module, tau: float) -> None:
-    """``target <- (1 - tau) * target + tau * source``, parameter by parameter."""
-    for t, s in zip(target.parameters(), source.parameters(), strict=True):
-        t.lerp_(s, tau)
-
-
 class NetworkPolicy(Policy):
     """An :class:`ActorCritic`'s actor as a :class:`Policy` (any seat, evaluation, leagues).
 

@@ -11,41 +11,22 @@ Conventions shared by every function here:
   ``next_values[t]`` is not bootstrapped. Pass ``terminals`` all False to bootstrap truncated
   episodes from ``next_values`` instead.
 
-The recursions loop over ``T`` in Python with whole-batch tensor operations per step.
+The recursions loop over ``T`` in Python with whole-batch tensor operations per step. Monte-Carlo
+returns, ``discounted_returns(rewards, gamma, dones)``, are the opponent-shaping module's (one
+implementation for both): GAE with ``lam = 1`` equals them minus the values.
 """
 
 from __future__ import annotations
 
 import torch
 
+from agents.shaping import discounted_returns
+
+__all__ = ["discounted_returns", "gae", "td_errors"]
+
 
 def _mask(flags: torch.Tensor) -> torch.Tensor:
     return 1.0 - flags.to(torch.float32)
-
-
-def discounted_returns(
-    rewards: torch.Tensor,
-    dones: torch.Tensor,
-    gamma: float,
-    bootstrap: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Monte-Carlo returns ``G_t = r_t + gamma * G_{t+1}``, restarting where episodes end.
-
-    Args:
-        rewards: ``(T, B)``.
-        dones: ``(T, B)`` bool.
-        gamma: discount factor.
-        bootstrap: ``(B,)`` value of what follows the last step where it did not end an
-            episode (default zero).
-
-    """
-    running = torch.zeros_like(rewards[0]) if bootstrap is None else bootstrap.clone()
-    continues = _mask(dones)
-    returns = torch.empty_like(rewards)
-    for t in range(rewards.shape[0] - 1, -1, -1):
-        running = rewards[t] + gamma * continues[t] * running
-        returns[t] = running
-    return returns
 
 
 def td_errors(

@@ -20,7 +20,7 @@ ALGORITHMS: dict[str, tuple[type[LearnerConfig], type[Learner]]] = {
 
 
 def get_algorithm(name: str) -> tuple[type[LearnerConfig], type[Learner]]:
-    """The ``(config class, learner class)`` registered as ``name``."""
+    """Return the ``(config class, learner class)`` registered as ``name``."""
     try:
         return ALGORITHMS[name]
     except KeyError:

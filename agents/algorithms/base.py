@@ -35,10 +35,11 @@ from torch.nn import functional as F
 
 import socialdilemmas
 from agents.game_metrics import game_metrics
-from agents.nn import ENCODERS, ActorCritic, NetworkPolicy, polyak_update
+from agents.nn import ENCODERS, ActorCritic, NetworkPolicy
 from agents.policy import Policy
 from agents.returns import gae
 from agents.rollout import Trajectory, rollout
+from agents.shaping import normalize_advantages, polyak_update
 from socialdilemmas.registration import canonical_id
 
 #: critic loss name (the ``critic_loss`` config field) -> loss(prediction, target)
@@ -370,8 +371,7 @@ class Learner:
                 old_values=stack_seats(estimates.values, seats),
             )
             if self.config.normalize_advantages:
-                adv = batch.advantages
-                batch.advantages = (adv - adv.mean()) / (adv.std() + 1e-8)
+                batch.advantages = normalize_advantages(batch.advantages)
             for name, value in self.update_agent(agent, batch, generator).items():
                 totals[name].append(value)
             if agent.target is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from agents.algorithms.base import AgentBatch, Learner, LearnerConfig
+from agents.shaping import ppo_clipped_loss
 
 
 @dataclass
@@ -62,15 +63,13 @@ class PPOLearner(Learner):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Clipped surrogate loss; also reports the approximate KL and the clipped share."""
         eps = self.config.clip_coef
-        log_ratio = log_probs - batch.old_log_probs
-        ratio = log_ratio.exp()
-        surrogate = torch.min(
-            ratio * batch.advantages, ratio.clamp(1 - eps, 1 + eps) * batch.advantages
-        )
+        loss = ppo_clipped_loss(log_probs, batch.old_log_probs, batch.advantages, eps)
         with torch.no_grad():
+            log_ratio = log_probs - batch.old_log_probs
+            ratio = log_ratio.exp()
             approx_kl = float(((ratio - 1) - log_ratio).mean())
             clip_fraction = float(((ratio - 1).abs() > eps).float().mean())
-        return -surrogate.mean(), {"approx_kl": approx_kl, "clip_fraction": clip_fraction}
+        return loss, {"approx_kl": approx_kl, "clip_fraction": clip_fraction}
 
 
 class PPOSummedLearner(PPOLearner):

@@ -128,7 +128,7 @@ def test_estimates_match_gae_of_each_seats_own_critic():
     from agents.returns import discounted_returns
 
     for seat in (0, 1):
-        returns = discounted_returns(trajectory.rewards[..., seat], trajectory.dones, 0.9)
+        returns = discounted_returns(trajectory.rewards[..., seat], 0.9, trajectory.dones)
         torch.testing.assert_close(estimates.returns[..., seat], returns)
         torch.testing.assert_close(
             estimates.advantages[..., seat], returns - estimates.values[..., seat]

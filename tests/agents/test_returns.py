@@ -18,15 +18,14 @@ def test_discounted_returns_hand_computed():
     rewards = column(1.0, 2.0, 4.0)
     dones = column(0, 0, 1).bool()
     # G2 = 4, G1 = 2 + 0.5 * 4 = 4, G0 = 1 + 0.5 * 4 = 3
-    assert discounted_returns(rewards, dones, GAMMA).squeeze(1).tolist() == [3.0, 4.0, 4.0]
+    assert discounted_returns(rewards, GAMMA, dones).squeeze(1).tolist() == [3.0, 4.0, 4.0]
 
 
-def test_returns_restart_at_episode_ends_and_bootstrap_only_unfinished_tails():
+def test_returns_restart_at_episode_ends():
     rewards = column(1.0, 2.0, 4.0)
     dones = column(1, 0, 0).bool()  # the first step ends an episode, the next one runs on
-    returns = discounted_returns(rewards, dones, GAMMA, bootstrap=torch.tensor([8.0]))
-    # G2 = 4 + 0.5 * 8 = 8, G1 = 2 + 0.5 * 8 = 6, G0 = 1 (nothing carried across the end)
-    assert returns.squeeze(1).tolist() == [1.0, 6.0, 8.0]
+    # G2 = 4, G1 = 2 + 0.5 * 4 = 4, G0 = 1 (nothing carried across the end)
+    assert discounted_returns(rewards, GAMMA, dones).squeeze(1).tolist() == [1.0, 4.0, 4.0]
 
 
 def test_td_errors_hand_computed():
@@ -74,13 +73,13 @@ def test_gae_limits(lam):
     if lam == 0.0:
         expected = td_errors(rewards, values, next_values, dones, 0.9)
     else:
-        expected = discounted_returns(rewards, dones, 0.9) - values
+        expected = discounted_returns(rewards, 0.9, dones) - values
     torch.testing.assert_close(advantages, expected)
 
 
 def test_batched_columns_are_independent():
     rewards = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     dones = torch.tensor([[0, 1], [0, 0], [1, 1]], dtype=torch.bool)
-    returns = discounted_returns(rewards, dones, GAMMA)
+    returns = discounted_returns(rewards, GAMMA, dones)
     assert returns[:, 0].tolist() == [1.25, 0.5, 1.0]
     assert returns[:, 1].tolist() == [0.0, 1.5, 1.0]
