@@ -124,3 +124,22 @@ def test_cli_help_comes_from_the_config_docstrings(capsys):
     assert "--gae-lambda" in out and "GAE lambda (1: Monte-Carlo advantages" in out
     assert "--clip-coef" in out and "only ppo: 0.2; ppo_summed: 0.2" in out
     assert "--self-play, --no-self-play" in out
+
+
+def test_documented_command_lines_parse():
+    """Every ``socialdilemmas train`` line of the docs page uses options that exist."""
+    import shlex
+    from pathlib import Path
+
+    from agents.cli import build_parser
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "train-the-baselines.md"
+    lines = [
+        line.strip() for line in page.read_text().splitlines()
+        if line.strip().startswith("socialdilemmas train")
+    ]
+    assert len(lines) >= 5
+    parser = build_parser()
+    for line in lines:
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert args.command == "train"
