@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import socialdilemmas
-from agents import rollout
+from agents import CallablePolicy, rollout
 from agents.algorithms import ALGORITHMS, get_algorithm
 from agents.algorithms.base import Estimates, Learner
 from agents.algorithms.ppo import PPOConfig, PPOLearner
@@ -190,3 +190,23 @@ def test_naive_learners_end_up_defecting_in_the_ipd(algo):
         metrics = learner.train_iteration()
     assert metrics["reward_0"] < -1.85 and metrics["reward_1"] < -1.85
     assert metrics["cooperation"] < 0.08
+
+
+def test_naive_learner_beats_always_cooperate_in_the_coin_game():
+    """A naive PPO learner learns to take every coin, and so exploits always-cooperate (AC)."""
+    strategies = pytest.importorskip("socialdilemmas.coin_game.strategies")
+    rng = np.random.default_rng(0)
+    always_cooperate = CallablePolicy(
+        lambda obs: strategies.always_cooperate(obs, rng), name="always_cooperate"
+    )
+    config = PPOConfig(
+        env_id="coin_game_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
+        num_minibatches=2, seed=0,
+    )
+    learner = PPOLearner(config)
+    untrained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
+    for _ in range(50):
+        learner.train_iteration()
+    trained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
+    assert untrained[0] < 0.2  # a random walker does not exploit AC much
+    assert trained[0] > 0.3 and trained[0] > trained[1] + 0.25
