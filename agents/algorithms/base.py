@@ -271,11 +271,7 @@ class Learner:
 
     def policies(self) -> list[Policy]:
         """Return the policy of each seat in training rollouts (one object twice in self-play)."""
-        by_seat: dict[int, Policy] = {}
-        for agent in self.agents:
-            for seat in agent.seats:
-                by_seat[seat] = agent.policy
-        return [by_seat[0], by_seat[1]]
+        return [self.agent_for_seat(0).policy, self.agent_for_seat(1).policy]
 
     def agent_for_seat(self, seat: int) -> Agent:
         """Return the agent that plays ``seat``."""
@@ -319,6 +315,9 @@ class Learner:
             observations = stack_seats(trajectory.observations, seats)
             starts = trajectory.episode_starts.repeat(1, n)
             dones = trajectory.dones.repeat(1, n)
+            # Re-evaluated rather than taken from the rollout: the fused unroll and the clamped
+            # atanh of stored continuous actions are what the update sees, so PPO's ratio
+            # starts at exactly 1.
             dist, values = agent.network(observations, starts)
             log_probs = dist.log_prob(stack_seats(trajectory.actions, seats))
             critic = agent.target if agent.target is not None else agent.network
@@ -329,7 +328,9 @@ class Learner:
             if c.bootstrap_truncation:
                 last_obs = trajectory.next_observations[:, list(seats)].movedim(1, 0).flatten(0, 1)
                 extended = torch.cat([observations, last_obs.unsqueeze(0)])
-                last = critic.values(extended, torch.cat([starts, starts[:1] & False]))[-1]
+                # the final observation continues its episode: no reset before it
+                extended_starts = torch.cat([starts, torch.zeros_like(starts[:1])])
+                last = critic.values(extended, extended_starts)[-1]
                 terminals = torch.zeros_like(dones)
             next_values = torch.cat([values[1:], last.unsqueeze(0)])
             advantages = gae(

@@ -210,3 +210,23 @@ def test_naive_learner_beats_always_cooperate_in_the_coin_game():
     trained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
     assert untrained[0] < 0.2  # a random walker does not exploit AC much
     assert trained[0] > 0.3 and trained[0] > trained[1] + 0.25
+
+
+def test_bootstrapping_truncated_episodes_uses_the_final_observation():
+    learner = tiny("actor_critic", gae_lambda=0.0, gamma=0.9, bootstrap_truncation=True)
+    trajectory = learner.collect()
+    estimates = learner.estimate(trajectory)
+    network = learner.agents[0].network
+    with torch.no_grad():
+        extended = torch.cat([trajectory.observations[:, :, 0],
+                              trajectory.next_observations[:, 0].unsqueeze(0)])
+        starts = trajectory.episode_starts
+        starts = torch.cat([starts, torch.zeros_like(starts[:1])])
+        values = network.values(extended, starts)
+    # lambda = 0: the last step's advantage is its TD error with V(final observation)
+    expected = trajectory.rewards[-1, :, 0] + 0.9 * values[-1] - values[-2]
+    torch.testing.assert_close(estimates.advantages[-1, :, 0], expected)
+    plain = tiny("actor_critic", gae_lambda=0.0, gamma=0.9).estimate(trajectory)
+    torch.testing.assert_close(
+        plain.advantages[-1, :, 0], trajectory.rewards[-1, :, 0] - plain.values[-1, :, 0]
+    )
