@@ -24,7 +24,7 @@ SETTINGS = [
     ("coin_game_v0", "ppo", {}),
     ("coin_game_v0", "ppo", {"self_play": True}),
     ("coin_game_v0", "ppo", {"share_encoder": False}),
-    ("coin_game_v0", "ppo", {"update_epochs": 2}),
+    ("coin_game_v0", "ppo", {"update_epochs": 4}),
     ("coin_game_v0", "ppo", {"encoder": "mlp"}),
     ("coin_game_v0", "actor_critic", {}),
     ("ipd_v0", "ppo", {}),
@@ -84,7 +84,7 @@ def main() -> None:
     registered = set(socialdilemmas.env_ids())
     print(
         f"defaults: GRU encoder (dense 64, 64 then GRU 64) shared by actor and critic, two "
-        f"independent learners, PPO 4 epochs x 4 minibatches; "
+        f"independent learners, PPO 2 epochs x 4 minibatches; "
         f"{args.num_envs} games x {args.max_cycles} steps per iteration, "
         f"{args.iterations} timed iterations, torch threads {args.threads}"
     )

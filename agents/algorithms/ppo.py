@@ -22,8 +22,8 @@ class PPOConfig(LearnerConfig):
 
     clip_coef: float = 0.2
     """PPO clipping range epsilon of the probability ratio"""
-    update_epochs: int = 4
-    """passes over each batch"""
+    update_epochs: int = 2
+    """passes over each batch (2 as the proximal Advantage Alignment configs; CleanRL uses 4)"""
     num_minibatches: int = 4
     """minibatches (of whole episodes) per pass"""
 

@@ -193,7 +193,8 @@ def test_naive_learners_end_up_defecting_in_the_ipd(algo):
 
 
 def test_naive_learner_beats_always_cooperate_in_the_coin_game():
-    """A naive PPO learner learns to take every coin, and so exploits always-cooperate (AC)."""
+    """A naive PPO learner (self-play) learns to take every coin, and so exploits
+    always-cooperate (AC)."""
     strategies = pytest.importorskip("socialdilemmas.coin_game.strategies")
     rng = np.random.default_rng(0)
     always_cooperate = CallablePolicy(
@@ -201,11 +202,11 @@ def test_naive_learner_beats_always_cooperate_in_the_coin_game():
     )
     config = PPOConfig(
         env_id="coin_game_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
-        num_minibatches=2, seed=0,
+        num_minibatches=2, update_epochs=4, self_play=True, seed=0,
     )
     learner = PPOLearner(config)
     untrained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
-    for _ in range(50):
+    for _ in range(60):  # seeds 0-5 all pass by iteration 50 (checked when written)
         learner.train_iteration()
     trained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
     assert untrained[0] < 0.2  # a random walker does not exploit AC much
