@@ -52,6 +52,7 @@ class MLPEncoder(nn.Module):
     Args:
         obs_size: number of observation entries (the observation is flattened).
         hidden_sizes: widths of the dense layers.
+        gru_size: unused (keeps the constructor interchangeable with :class:`GRUEncoder`).
 
     """
 

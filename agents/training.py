@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 
 from agents.algorithms import Learner, LearnerConfig, get_algorithm
-from agents.checkpoint import algorithm_name, read_checkpoint, restore_learner, save_checkpoint
+from agents.checkpoint import algorithm_name, restore_learner, save_checkpoint
 
 #: metrics shown in the progress bar when present
 PROGRESS_METRICS = (
@@ -77,10 +77,13 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.torch_threads)
     learner = learner_class(config)
-    (run_dir / "config.json").write_text(
-        json.dumps({"algorithm": algorithm, "config": config.to_dict()}, indent=2) + "\n"
-    )
+    _write_config(run_dir, algorithm, config)
     return run_loop(learner, run_dir, progress)
+
+
+def _write_config(run_dir: Path, algorithm: str, config: LearnerConfig) -> None:
+    text = json.dumps({"algorithm": algorithm, "config": config.to_dict()}, indent=2)
+    (run_dir / "config.json").write_text(text + "\n")
 
 
 def resume(
@@ -111,11 +114,7 @@ def resume(
             )
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    payload = read_checkpoint(checkpoint)
-    (run_dir / "config.json").write_text(
-        json.dumps({"algorithm": payload["algorithm"], "config": learner.config.to_dict()},
-                   indent=2) + "\n"
-    )
+    _write_config(run_dir, algorithm_name(learner), learner.config)
     _truncate_metrics(run_dir / "metrics.csv", learner.iteration)
     torch.set_num_threads(learner.config.torch_threads)
     return run_loop(learner, run_dir, progress)

@@ -245,9 +245,12 @@ class Learner:
         self.observation_space = self.env.single_observation_space
         self.action_space = self.env.single_action_space
         self.iteration = 0
-        torch.manual_seed(config.seed)  # network initialisation only; sampling has generators
         seat_groups = [(0, 1)] if config.self_play else [(0,), (1,)]
-        self.agents = [self.make_agent(seats) for seats in seat_groups]
+        # Seed the initialisation without disturbing the caller's global torch stream; every
+        # later draw has its own generator.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.agents = [self.make_agent(seats) for seats in seat_groups]
 
     # ---- construction -------------------------------------------------------------------------
     def make_network(self) -> ActorCritic:

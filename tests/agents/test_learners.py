@@ -83,6 +83,9 @@ def test_global_torch_random_state_does_not_change_a_run():
     second.train_iteration()
     for a, b in zip(parameters(first), parameters(second), strict=True):
         assert torch.equal(a, b)
+    state = torch.get_rng_state()
+    tiny("ppo", seed=2).train_iteration()
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's stream is left alone
 
 
 def test_summed_rewards_train_both_seats_on_the_total():
