@@ -1,5 +1,7 @@
-"""socialdilemmas: iterated matrix games, the Coin Game and the Negotiation Game for
-multi-agent RL, on batched Numba kernels behind PettingZoo and a fast vector API.
+"""Social dilemmas for multi-agent RL on batched Numba kernels.
+
+The iterated matrix games, the Coin Game and the Negotiation Game, behind PettingZoo and a fast
+vector API.
 
 >>> import socialdilemmas
 >>> vec = socialdilemmas.make_vec("ipd_v0", num_envs=4, seed=0)

@@ -1,5 +1,8 @@
-"""Any iterated 2x2 game, version 0 (PettingZoo module: ``env``, ``raw_env``,
-``parallel_env``). Documentation: :mod:`socialdilemmas.matrix.env`."""
+"""Any iterated 2x2 game, version 0.
+
+A PettingZoo module (``env``, ``raw_env``, ``parallel_env``); documentation:
+:mod:`socialdilemmas.matrix.env`.
+"""
 
 from socialdilemmas.core.parallel import versioned_factories
 from socialdilemmas.matrix.env import MatrixGameEnv

@@ -22,6 +22,7 @@ NAMESPACE = "socialdilemmas"
 ENV_MODULES: dict[str, str] = {
     "ipd_v0": "socialdilemmas.ipd_v0",
     "matrix_game_v0": "socialdilemmas.matrix_game_v0",
+    "coin_game_v0": "socialdilemmas.coin_game_v0",
     "negotiation_v0": "socialdilemmas.negotiation_v0",
 }
 

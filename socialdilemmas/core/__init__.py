@@ -1,5 +1,7 @@
-"""Generic layers written once for every game: the batched-game protocol, the vector env and
-the PettingZoo adapter."""
+"""Generic layers written once for every game.
+
+The batched-game protocol, the vector env and the PettingZoo adapter.
+"""
 
 from socialdilemmas.core.game import BatchedGame, StepBuffers
 from socialdilemmas.core.parallel import SocialDilemmaParallelEnv, make_aec

@@ -196,7 +196,8 @@ class BatchedGame(ABC):
         """Explain which action the kernel rejected."""
         env, seat = divmod(flat_index, len(self.agents))
         value = actions[env, seat]
-        value = value.tolist() if isinstance(value, np.ndarray) else value
+        # .tolist() turns NumPy scalars too into Python numbers, so the message reads "got 4"
+        value = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
         return (
             f"action of {self.agents[seat]} in env {env} is out of range: got {value!r}, "
             f"expected {self.describe_action_range()}"

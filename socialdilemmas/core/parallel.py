@@ -1,5 +1,8 @@
-"""PettingZoo adapters: a ``ParallelEnv`` that is a batch of one over a game's kernels, and
-the AEC view built from it with PettingZoo's own ``parallel_to_aec``."""
+"""PettingZoo adapters over a game's kernels.
+
+A ``ParallelEnv`` that is a batch of one over the kernels, and the AEC view built from it with
+PettingZoo's own ``parallel_to_aec``.
+"""
 
 from __future__ import annotations
 

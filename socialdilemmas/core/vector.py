@@ -29,7 +29,8 @@ class VectorEnv:
     When an episode ends, the same ``step`` call starts the next one (same-step auto-reset):
     ``observations`` holds the new episode's first observation and
     ``info["final_observation"]`` the last observation of the episode that ended (valid where
-    ``truncations`` is True). The other ``info`` entries describe the step just played.
+    ``truncations`` is True; with ``copy=True`` it is a read-only array of zeros on steps where
+    no episode ended). The other ``info`` entries describe the step just played.
 
     Seeding: ``reset(seed=s)`` gives sub-env ``i`` the seed ``s + i``, and sub-env ``i`` then
     behaves exactly like a single PettingZoo env reset with ``seed=s + i``, whatever the batch
@@ -61,7 +62,9 @@ class VectorEnv:
         self.max_cycles = check_positive_int(max_cycles, "max_cycles")
         self.copy = bool(copy)
         if render_mode not in (None, "ansi", "rgb_array"):
-            raise ValueError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}"
+            )
         self.render_mode = render_mode
         self.env_id = env_id
         self.possible_agents = list(game.agents)
@@ -78,6 +81,7 @@ class VectorEnv:
         self._terminations = np.zeros(self.num_envs, dtype=np.bool_)
         self._needs_reset = True
         self._first_seed = seed
+        self._no_final_observations: np.ndarray | None = None
 
     def __repr__(self) -> str:
         name = self.env_id or type(self.game).__name__
@@ -113,7 +117,7 @@ class VectorEnv:
             raise ValueError(self.game.describe_bad_action(self._actions, bad))
         buffers = self._buffers
         info = {name: self._out(array) for name, array in buffers.info.items()}
-        info["final_observation"] = self._out(buffers.final_observations)
+        info["final_observation"] = self._final_observations()
         return (
             self._out(buffers.observations),
             self._out(buffers.rewards),
@@ -138,6 +142,19 @@ class VectorEnv:
     # ---- internals ----------------------------------------------------------------------------
     def _out(self, array: np.ndarray) -> np.ndarray:
         return array.copy() if self.copy else array
+
+    def _final_observations(self) -> np.ndarray:
+        # Episodes end together every max_cycles steps, so most steps have no final observation:
+        # copying the buffer then would double the cost of a copy=True step for nothing.
+        buffers = self._buffers
+        if not self.copy:
+            return buffers.final_observations
+        if buffers.truncated.any():
+            return buffers.final_observations.copy()
+        if self._no_final_observations is None:
+            self._no_final_observations = np.zeros_like(buffers.final_observations)
+            self._no_final_observations.flags.writeable = False
+        return self._no_final_observations
 
     def _load_actions(self, actions: Any) -> None:
         expected = self._actions.shape

@@ -58,7 +58,9 @@ def exact_values(p0: Any, p1: Any, payoffs: str | object = "ipd", gamma: float =
         raise ValueError(f"gamma must be in [0, 1), got {gamma}")
     xp = _namespace(p0)
     if p0.shape[-1] != 5 or p1.shape[-1] != 5:
-        raise ValueError(f"policies must have 5 entries in the last axis, got {p0.shape}, {p1.shape}")
+        raise ValueError(
+            f"policies must have 5 entries in the last axis, got {p0.shape}, {p1.shape}"
+        )
     table, _ = payoff_table(payoffs)
     rewards = table.reshape(4, 2)  # rows CC, CD, DC, DD from player_0's view
     q1 = p1[..., list(SWAP_VIEW)]  # player_1's probabilities indexed by player_0's view

@@ -6,7 +6,6 @@ player_0's side (4 = start of the episode, nothing played yet).
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 STEP, LAST_JOINT = 0, 1

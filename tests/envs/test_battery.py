@@ -130,7 +130,7 @@ def play(env, joint_actions, seed):
 
 def assert_traces_equal(first, second):
     assert len(first) == len(second)
-    for x, y in zip(first, second):
+    for x, y in zip(first, second, strict=False):
         np.testing.assert_equal(x, y)
 
 
@@ -218,7 +218,7 @@ def test_sub_env_does_not_depend_on_batch_size(variant):
         actions = big.action_space.sample()
         big_out = big.step(actions)
         small_out = small.step(actions[3:4])
-        for b, s in zip(big_out[:4], small_out[:4]):
+        for b, s in zip(big_out[:4], small_out[:4], strict=False):
             np.testing.assert_array_equal(b[3], s[0])
 
 
@@ -294,7 +294,7 @@ def test_out_of_range_action_changes_nothing(variant):
     with pytest.raises(ValueError, match="player_1.*out of range"):
         env.step({"player_0": good, "player_1": bad})
     after = [env._state, env._rng, env._buffers.observations]
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         np.testing.assert_array_equal(old, new)
     assert env.agents == env.possible_agents
     aec = module.env(**kwargs)
@@ -336,3 +336,22 @@ def test_bad_render_mode(variant):
     module, kwargs, _ = variant
     with pytest.raises(ValueError, match="render_mode"):
         module.parallel_env(render_mode="video", **kwargs)
+
+
+def test_copy_true_returns_fresh_arrays_and_final_observations_only_at_episode_ends(variant):
+    _, kwargs, env_id = variant
+    vec = socialdilemmas.make_vec(env_id, 3, seed=0, max_cycles=2, **kwargs)
+    vec.action_space.seed(0)
+    observations, _ = vec.reset()
+    first = vec.step(vec.action_space.sample())
+    assert not first[3].any()
+    assert not first[4]["final_observation"].any()
+    assert not first[4]["final_observation"].flags.writeable
+    second = vec.step(vec.action_space.sample())
+    assert second[3].all()
+    final = second[4]["final_observation"]
+    assert final.flags.writeable and final.any()
+    snapshot = [x.copy() for x in second[:4]]
+    vec.step(vec.action_space.sample())
+    for before, after in zip(snapshot, second[:4], strict=False):
+        np.testing.assert_array_equal(before, after)  # not overwritten by the next step
