@@ -28,35 +28,29 @@ def test_returns_restart_at_episode_ends():
     assert discounted_returns(rewards, GAMMA, dones).squeeze(1).tolist() == [1.0, 4.0, 4.0]
 
 
+# one three-step episode: rewards, values before each step, values after each step, ends
+REWARDS = column(1.0, 2.0, 4.0)
+VALUES = column(1.0, 2.0, 3.0)
+NEXT_VALUES = column(2.0, 3.0, 10.0)
+DONES = column(0, 0, 1).bool()
+
+
 def test_td_errors_hand_computed():
-    rewards = column(1.0, 2.0, 4.0)
-    values = column(1.0, 2.0, 3.0)
-    next_values = column(2.0, 3.0, 10.0)
-    terminals = column(0, 0, 1).bool()
-    deltas = td_errors(rewards, values, next_values, terminals, GAMMA)
+    deltas = td_errors(REWARDS, VALUES, NEXT_VALUES, DONES, GAMMA)
     # 1 + 1 - 1 = 1; 2 + 1.5 - 2 = 1.5; 4 + 0 - 3 = 1 (terminal: 10 is not bootstrapped)
     assert deltas.squeeze(1).tolist() == [1.0, 1.5, 1.0]
 
 
 def test_gae_hand_computed():
-    rewards = column(1.0, 2.0, 4.0)
-    values = column(1.0, 2.0, 3.0)
-    next_values = column(2.0, 3.0, 10.0)
-    dones = column(0, 0, 1).bool()
-    advantages = gae(rewards, values, next_values, dones, GAMMA, LAM)
+    advantages = gae(REWARDS, VALUES, NEXT_VALUES, DONES, GAMMA, LAM)
     # deltas 1, 1.5, 1; A2 = 1, A1 = 1.5 + 0.25 * 1 = 1.75, A0 = 1 + 0.25 * 1.75 = 1.4375
     assert advantages.squeeze(1).tolist() == [1.4375, 1.75, 1.0]
 
 
 def test_gae_bootstraps_truncated_episodes_when_told():
-    rewards = column(1.0, 2.0, 4.0)
-    values = column(1.0, 2.0, 3.0)
-    next_values = column(2.0, 3.0, 10.0)
-    dones = column(0, 0, 1).bool()
-    advantages = gae(
-        rewards, values, next_values, dones, GAMMA, LAM, terminals=torch.zeros_like(dones)
-    )
-    # delta2 = 4 + 5 - 3 = 6; A1 = 1.5 + 0.25 * 6 = 3, A0 = 1 + 0.25 * 3 = 1.75
+    not_terminal = torch.zeros_like(DONES)
+    advantages = gae(REWARDS, VALUES, NEXT_VALUES, DONES, GAMMA, LAM, terminals=not_terminal)
+    # delta2 = 4 + 0.5 * 10 - 3 = 6; A1 = 1.5 + 0.25 * 6 = 3, A0 = 1 + 0.25 * 3 = 1.75
     assert advantages.squeeze(1).tolist() == [1.75, 3.0, 6.0]
 
 
