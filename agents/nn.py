@@ -162,7 +162,9 @@ class CategoricalDistribution:
 
     def entropy(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """Exact entropy, summed over components."""
-        return -(self.log_p.exp() * self.log_p).sum((-2, -1))
+        # padded classes (unequal MultiDiscrete sizes) have log p = -inf: count them as 0
+        finite_log_p = self.log_p.masked_fill(torch.isinf(self.log_p), 0.0)
+        return -(self.log_p.exp() * finite_log_p).sum((-2, -1))
 
 
 class TanhGaussianDistribution:

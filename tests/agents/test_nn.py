@@ -106,8 +106,13 @@ def test_multidiscrete_log_prob_is_the_sum_of_components():
 
 def test_multidiscrete_with_unequal_sizes_never_samples_padding():
     head = CategoricalHead(4, spaces.MultiDiscrete([2, 5]))
-    actions = head(torch.randn(4000, 4)).sample(torch.Generator().manual_seed(1))
+    dist = head(torch.randn(4000, 4))
+    actions = dist.sample(torch.Generator().manual_seed(1))
     assert actions[:, 0].max() == 1 and actions[:, 1].max() == 4
+    entropy = dist.entropy()
+    assert torch.isfinite(entropy).all() and (entropy < math.log(2) + math.log(5)).all()
+    entropy.mean().backward()
+    assert torch.isfinite(head.linear.weight.grad).all()
 
 
 def test_discrete_matches_torch_categorical():
