@@ -179,13 +179,17 @@ def mean_rewards_against(learner: Learner, opponent: Policy, env_id: str, **kwar
     return trajectory.rewards.mean((0, 1)).numpy()
 
 
-@pytest.mark.parametrize("algo", ["actor_critic", "ppo"])
-def test_naive_learners_end_up_defecting_in_the_ipd(algo):
+@pytest.mark.parametrize(
+    ("algo", "encoder"), [("actor_critic", "mlp"), ("ppo", "mlp"), ("ppo", "gru")]
+)
+def test_naive_learners_end_up_defecting_in_the_ipd(algo, encoder):
     """Two independent naive learners in the IPD (default payoffs: DD pays -2 each)."""
     config_class, learner_class = get_algorithm(algo)
     extra = {"num_minibatches": 2} if algo == "ppo" else {}
+    if encoder == "gru":  # a smaller GRU keeps this test at about a second
+        extra |= {"hidden_sizes": (32,), "gru_size": 32}
     config = config_class(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp", seed=0,
+        env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder=encoder, seed=0,
         **extra,
     )
     learner = learner_class(config)
@@ -193,6 +197,21 @@ def test_naive_learners_end_up_defecting_in_the_ipd(algo):
         metrics = learner.train_iteration()
     assert metrics["reward_0"] < -1.85 and metrics["reward_1"] < -1.85
     assert metrics["cooperation"] < 0.08
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["ppo", "ppo_summed"])
+def test_default_configs_in_the_ipd(algo):
+    """The documented outcome of the defaults (256 games x 50 rounds, GRU): naive PPO defects,
+    summed-rewards PPO cooperates."""
+    config_class, learner_class = get_algorithm(algo)
+    learner = learner_class(config_class(env_id="ipd_v0"))
+    for _ in range(40):
+        metrics = learner.train_iteration()
+    if algo == "ppo":
+        assert metrics["cooperation"] < 0.05 and metrics["reward_0"] < -1.9
+    else:
+        assert metrics["cooperation"] > 0.95 and metrics["reward_0"] > -1.1
 
 
 def test_naive_learner_beats_always_cooperate_in_the_coin_game():
