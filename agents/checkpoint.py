@@ -27,6 +27,7 @@ import socialdilemmas
 from agents.algorithms import ALGORITHMS, Learner, LearnerConfig
 from agents.algorithms.base import build_network
 from agents.nn import NetworkPolicy
+from agents.policy import Policy
 
 FORMAT = "socialdilemmas-checkpoint"
 FORMAT_VERSION = 1
@@ -133,13 +134,17 @@ def _check_spaces(
 
 
 def restore_learner(
-    path: str | os.PathLike, algorithm: str | None = None, **overrides: Any
+    path: str | os.PathLike,
+    algorithm: str | None = None,
+    opponent: Policy | None = None,
+    **overrides: Any,
 ) -> Learner:
     """Rebuild the learner saved at ``path`` so that training continues where it stopped.
 
     Args:
         path: a checkpoint written by :func:`save_checkpoint`.
         algorithm: if given, the algorithm the checkpoint must have been written by.
+        opponent: the fixed seat-1 opponent, for a run that was trained against one.
         **overrides: config fields to change (e.g. ``iterations`` to extend a run).
 
     """
@@ -152,7 +157,7 @@ def restore_learner(
     config = checkpoint_config(payload, path)
     if overrides:
         config = type(config).from_dict({**config.to_dict(), **overrides})
-    learner = ALGORITHMS[payload["algorithm"]][1](config)
+    learner = ALGORITHMS[payload["algorithm"]][1](config, opponent)
     _check_spaces(payload, learner.observation_space, learner.action_space, path)
     try:
         learner.load_state_dict(payload["learner"])

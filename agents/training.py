@@ -36,6 +36,7 @@ import torch
 
 from agents.algorithms import Learner, LearnerConfig, get_algorithm
 from agents.checkpoint import algorithm_name, restore_learner, save_checkpoint
+from agents.policy import Policy
 
 #: metrics shown in the progress bar when present
 PROGRESS_METRICS = (
@@ -54,6 +55,7 @@ def train(
     algorithm: str,
     run_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    opponent: Policy | None = None,
 ) -> Learner:
     """Train ``algorithm`` with ``config`` from scratch, writing a run folder; returns the learner.
 
@@ -62,6 +64,7 @@ def train(
         algorithm: a key of :data:`agents.algorithms.ALGORITHMS`.
         run_dir: where to write (default :func:`default_run_dir`); must not hold a run already.
         progress: show a tqdm progress bar with live metrics.
+        opponent: a fixed policy in seat 1 (only seat 0 learns); pass it again to resume.
 
     """
     config_class, learner_class = get_algorithm(algorithm)
@@ -76,7 +79,7 @@ def train(
         )
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(config.torch_threads)
-    learner = learner_class(config)
+    learner = learner_class(config, opponent)
     _write_config(run_dir, algorithm, config)
     return run_loop(learner, run_dir, progress)
 
@@ -91,6 +94,7 @@ def resume(
     run_dir: str | os.PathLike | None = None,
     iterations: int | None = None,
     progress: bool = True,
+    opponent: Policy | None = None,
 ) -> Learner:
     """Continue the run saved in ``checkpoint`` up to its (or a new) number of iterations.
 
@@ -101,11 +105,12 @@ def resume(
             as one uninterrupted run.
         iterations: train up to this many iterations instead of the saved config's.
         progress: show a progress bar.
+        opponent: the fixed seat-1 opponent, for a run that was trained against one.
 
     """
     checkpoint = Path(checkpoint)
     overrides = {} if iterations is None else {"iterations": int(iterations)}
-    learner = restore_learner(checkpoint, **overrides)
+    learner = restore_learner(checkpoint, opponent=opponent, **overrides)
     if run_dir is None:
         run_dir = checkpoint.parent.parent
         if not (run_dir / "config.json").exists():

@@ -174,6 +174,8 @@ class AgentBatch:
 class Estimates:
     """Both seats' per-step estimates, each ``(T, B, 2)`` (seat last), fixed before the update.
 
+    A seat played by a fixed opponent holds NaN (except ``rewards``).
+
     What :meth:`Learner.shape_advantages` sees: an opponent-shaping learner aligns seat ``k``'s
     advantage with seat ``1 - k``'s here.
     """
@@ -223,6 +225,8 @@ class Learner:
 
     Args:
         config: the run's settings.
+        opponent: a fixed policy for seat 1 (scripted, a loaded checkpoint, ...); then only
+            seat 0 learns. Not saved in checkpoints: pass it again to resume.
 
     """
 
@@ -232,7 +236,7 @@ class Learner:
     #: the run folder :func:`agents.training.run_loop` writes to (None outside a training run)
     run_dir: Path | None = None
 
-    def __init__(self, config: LearnerConfig) -> None:
+    def __init__(self, config: LearnerConfig, opponent: Policy | None = None) -> None:
         if not isinstance(config, self.config_class):
             raise TypeError(
                 f"{type(self).__name__} needs a {self.config_class.__name__}, "
@@ -245,12 +249,14 @@ class Learner:
         self.observation_space = self.env.single_observation_space
         self.action_space = self.env.single_action_space
         self.iteration = 0
-        seat_groups = [(0, 1)] if config.self_play else [(0,), (1,)]
+        if opponent is not None and config.self_play:
+            raise ValueError("self_play puts the learner in both seats; it cannot take an opponent")
+        self.opponent = opponent
         # Seed the initialisation without disturbing the caller's global torch stream; every
         # later draw has its own generator.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.agents = [self.make_agent(seats) for seats in seat_groups]
+            self.agents = [self.make_agent(seats) for seats in self.seat_groups()]
 
     # ---- construction -------------------------------------------------------------------------
     def make_network(self) -> ActorCritic:
@@ -272,9 +278,16 @@ class Learner:
             policy=NetworkPolicy(network, name=name),
         )
 
+    def seat_groups(self) -> list[tuple[int, ...]]:
+        """Return the seats of each trained agent: both for self-play, one each, or seat 0 only."""
+        if self.opponent is not None:
+            return [(0,)]
+        return [(0, 1)] if self.config.self_play else [(0,), (1,)]
+
     def policies(self) -> list[Policy]:
         """Return the policy of each seat in training rollouts (one object twice in self-play)."""
-        return [self.agent_for_seat(0).policy, self.agent_for_seat(1).policy]
+        seat_1 = self.opponent if self.opponent is not None else self.agent_for_seat(1).policy
+        return [self.agent_for_seat(0).policy, seat_1]
 
     def agent_for_seat(self, seat: int) -> Agent:
         """Return the agent that plays ``seat``."""
@@ -312,7 +325,9 @@ class Learner:
         c = self.config
         rewards = self.training_rewards(trajectory)
         T, B = trajectory.num_steps, trajectory.num_envs
-        out = {name: torch.empty(T, B, 2) for name in ("values", "advantages", "returns", "lp")}
+        # NaN stays in a seat that no agent of this learner plays (a fixed opponent's)
+        names = ("values", "advantages", "returns", "lp")
+        out = {name: torch.full((T, B, 2), float("nan")) for name in names}
         for agent in self.agents:
             seats, n = agent.seats, len(agent.seats)
             observations = stack_seats(trajectory.observations, seats)
@@ -439,9 +454,12 @@ class Learner:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (the learner must have been built from the same config)."""
-        if len(state["agents"]) != len(self.agents):
+        saved_seats = [list(agent["seats"]) for agent in state["agents"]]
+        seats = [list(agent.seats) for agent in self.agents]
+        if saved_seats != seats:
             raise ValueError(
-                f"state holds {len(state['agents'])} agent(s), this learner has {len(self.agents)}"
+                f"state holds agents for seats {saved_seats}, this learner trains seats {seats} "
+                "(a run against a fixed opponent resumes only with an opponent, and vice versa)"
             )
         for agent, saved in zip(self.agents, state["agents"], strict=True):
             agent.network.load_state_dict(saved["network"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from agents.algorithms.base import AgentBatch, Learner, LearnerConfig
+from agents.policy import Policy
 from agents.shaping import ppo_clipped_loss
 
 
@@ -53,8 +54,8 @@ class PPOLearner(Learner):
 
     config_class = PPOConfig
 
-    def __init__(self, config: PPOConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: PPOConfig, opponent: Policy | None = None) -> None:
+        super().__init__(config, opponent)
         self.update_epochs = config.update_epochs
         self.num_minibatches = config.num_minibatches
 

@@ -253,3 +253,26 @@ def test_bootstrapping_truncated_episodes_uses_the_final_observation():
     torch.testing.assert_close(
         plain.advantages[-1, :, 0], trajectory.rewards[-1, :, 0] - plain.values[-1, :, 0]
     )
+
+
+def test_learning_against_a_fixed_opponent():
+    """Only seat 0 learns; against always-cooperate in the IPD the best reply is to defect
+    (DC pays 0 per round, CC -1)."""
+    from agents.scripted.matrix import AlwaysCooperate
+
+    opponent = AlwaysCooperate()
+    config = PPOConfig(
+        env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
+        num_minibatches=2, seed=0,
+    )
+    learner = PPOLearner(config, opponent=opponent)
+    assert [a.seats for a in learner.agents] == [(0,)]
+    assert learner.policies()[1] is opponent
+    estimates = learner.estimate(learner.collect())
+    assert torch.isnan(estimates.advantages[..., 1]).all()
+    assert torch.isfinite(estimates.advantages[..., 0]).all()
+    for _ in range(25):
+        metrics = learner.train_iteration()
+    assert metrics["reward_0"] > -0.1 and metrics["reward_1"] < -2.9
+    with pytest.raises(ValueError, match="cannot take an opponent"):
+        PPOLearner(dataclasses.replace(config, self_play=True), opponent=opponent)

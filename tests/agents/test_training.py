@@ -143,3 +143,25 @@ def test_documented_command_lines_parse():
     for line in lines:
         args = parser.parse_args(shlex.split(line)[1:])
         assert args.command == "train"
+
+
+def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
+    from agents.checkpoint import CheckpointError
+    from agents.scripted.matrix import TitForTat
+
+    config = PPOConfig(**SMALL, iterations=4, checkpoint_every=2)
+    whole = train(config, "ppo", tmp_path / "whole", False, opponent=TitForTat())
+    train(config, "ppo", tmp_path / "cut", False, opponent=TitForTat())
+    checkpoint = tmp_path / "cut" / "checkpoints" / "iter_000002.pt"
+    with pytest.raises(CheckpointError, match=r"seats \[\[0\]\]"):
+        resume(checkpoint, progress=False)  # forgot the opponent
+    resumed = resume(checkpoint, progress=False, opponent=TitForTat())
+    assert comparable(read_metrics(tmp_path / "cut" / "metrics.csv")) == comparable(
+        read_metrics(tmp_path / "whole" / "metrics.csv")
+    )
+    for x, y in zip(whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
+                    strict=True):
+        assert torch.equal(x, y)
+    assert load_policy(checkpoint, seat=0).name == "iter_000002[0]"
+    with pytest.raises(CheckpointError, match="no agent for seat 1"):
+        load_policy(checkpoint, seat=1)
