@@ -16,7 +16,8 @@ through :func:`agents.rollout.rollout`, then :meth:`Learner.update`:
 
 ``self_play`` trains one network that plays both seats (its batch holds both seats' sequences,
 and the rollout calls it once on a doubled batch); otherwise two independent learners each
-train on their own seat. Every random draw comes from a seed derived from ``(seed,
+train on their own seat; with a fixed ``opponent`` policy in seat 1, only seat 0 learns.
+Every random draw comes from a seed derived from ``(seed,
 iteration)``, so a run is reproducible and a resumed run continues exactly.
 """
 
@@ -291,7 +292,10 @@ class Learner:
 
     def agent_for_seat(self, seat: int) -> Agent:
         """Return the agent that plays ``seat``."""
-        return next(agent for agent in self.agents if seat in agent.seats)
+        for agent in self.agents:
+            if seat in agent.seats:
+                return agent
+        raise KeyError(f"no agent of this learner plays seat {seat} (a fixed opponent does)")
 
     # ---- one iteration ------------------------------------------------------------------------
     def collect(self) -> Trajectory:
