@@ -17,8 +17,8 @@ through :func:`agents.rollout.rollout`, then :meth:`Learner.update`:
 ``self_play`` trains one network that plays both seats (its batch holds both seats' sequences,
 and the rollout calls it once on a doubled batch); otherwise two independent learners each
 train on their own seat; with a fixed ``opponent`` policy in seat 1, only seat 0 learns.
-Every random draw comes from a seed derived from ``(seed,
-iteration)``, so a run is reproducible and a resumed run continues exactly.
+Every random draw comes from a seed derived from ``(seed, iteration)``, so a run is reproducible
+and a resumed run continues exactly.
 """
 
 from __future__ import annotations
