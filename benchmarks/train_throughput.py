@@ -12,12 +12,17 @@ calls, the rest of the rollout (acting: the policy networks), and the update.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-import socialdilemmas
-from agents.algorithms import get_algorithm
+# run from a checkout without installing, like benchmarks/env_throughput.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import socialdilemmas  # noqa: E402
+from agents.algorithms import get_algorithm  # noqa: E402
 
 SETTINGS = [
     # env, algorithm, overrides of the config defaults
