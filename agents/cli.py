@@ -16,6 +16,7 @@ from agents import EXTRA_HINT
 
 #: subcommand -> module implementing it
 COMMANDS: dict[str, str] = {
+    "train": "agents.commands.train",
     "evaluate": "agents.commands.evaluate",
     "league": "agents.commands.league",
 }

@@ -1,0 +1,77 @@
+"""``socialdilemmas train``: train a learner from the command line, or resume a run.
+
+Every config field of every registered algorithm is an option (see ``--help``); only the
+options typed change the chosen algorithm's defaults::
+
+    socialdilemmas train --algo ppo --env ipd_v0 --num-envs 256 --iterations 100
+    socialdilemmas train --algo ppo --env coin_game_v0 --self-play --run-dir runs/coin
+    socialdilemmas train --resume runs/coin/checkpoints/iter_000050.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agents.algorithms import ALGORITHMS
+from agents.config_cli import add_config_arguments, all_field_names, given_fields
+
+HELP = "train a learner (naive actor-critic, PPO, ...) and write a run folder"
+
+#: config fields that a resumed run may change
+RESUMABLE_OVERRIDES = ("iterations",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``train``: the algorithm, the run folder, resume, and every config field."""
+    parser.add_argument(
+        "--algo", choices=sorted(ALGORITHMS), default="ppo", help="algorithm (default: ppo)"
+    )
+    parser.add_argument(
+        "--run-dir", default=None,
+        help="run folder (default: runs/<algo>_<env>_s<seed>_<date-time>; on resume, the "
+        "checkpoint's own run folder)",
+    )
+    parser.add_argument(
+        "--resume", metavar="PATH", default=None,
+        help="continue the run saved in this checkpoint (only --iterations may change)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_arguments(
+        parser,
+        {name: config for name, (config, _) in ALGORITHMS.items()},
+        aliases={"env_id": ["--env"]},
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train (or resume) and print where the run folder is."""
+    from agents.checkpoint import CheckpointError
+    from agents.training import resume, train
+
+    names = all_field_names(config for config, _ in ALGORITHMS.values())
+    given = given_fields(args, names)
+    try:
+        if args.resume:
+            fixed = sorted(set(given) - set(RESUMABLE_OVERRIDES))
+            if fixed:
+                return _error(
+                    f"a resumed run keeps its config; cannot change {fixed} with --resume"
+                )
+            learner = resume(
+                args.resume, run_dir=args.run_dir, iterations=given.get("iterations"),
+                progress=not args.no_progress,
+            )
+        else:
+            config_class = ALGORITHMS[args.algo][0]
+            config = config_class.from_dict(given)
+            learner = train(config, args.algo, run_dir=args.run_dir, progress=not args.no_progress)
+    except (CheckpointError, ValueError, KeyError, FileExistsError, FileNotFoundError) as error:
+        return _error(str(error.args[0]) if isinstance(error, KeyError) else str(error))
+    print(f"trained {learner.iteration} iterations; run folder: {learner.run_dir}")
+    return 0
+
+
+def _error(message: str) -> int:
+    print(f"socialdilemmas train: error: {message}", file=sys.stderr)
+    return 2

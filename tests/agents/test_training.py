@@ -1,0 +1,167 @@
+"""The training loop and the ``train`` command: run folders, resuming, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from agents.algorithms.actor_critic import ActorCriticConfig
+from agents.algorithms.ppo import PPOConfig
+from agents.checkpoint import load_policy, restore_learner
+from agents.cli import main
+from agents.training import read_metrics, resume, train
+
+SMALL = {
+    "env_id": "ipd_v0", "env_kwargs": {"max_cycles": 4}, "num_envs": 8, "hidden_sizes": (8,),
+    "gru_size": 8, "num_minibatches": 2,
+}
+
+
+def test_train_writes_the_run_folder(tmp_path):
+    run = tmp_path / "run"
+    learner = train(PPOConfig(**SMALL, iterations=4, checkpoint_every=2), "ppo", run, False)
+    assert learner.iteration == 4 and learner.run_dir == run
+    assert sorted(p.name for p in run.iterdir()) == [
+        "checkpoints", "config.json", "learning_curves.png", "metrics.csv",
+    ]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "final.pt", "iter_000002.pt", "iter_000004.pt",
+    ]
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["algorithm"] == "ppo" and saved["config"]["num_envs"] == 8
+    metrics = read_metrics(run / "metrics.csv")
+    assert metrics["iteration"] == [1.0, 2.0, 3.0, 4.0]
+    assert metrics["env_steps"][-1] == 4 * 8 * 4
+    assert {"reward_0", "reward_1", "cooperation", "policy_loss"} <= set(metrics)
+    assert (run / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        train(PPOConfig(**SMALL, iterations=1), "ppo", run, False)
+
+
+def test_wrong_config_class_for_the_algorithm(tmp_path):
+    with pytest.raises(TypeError, match="takes a PPOConfig"):
+        train(ActorCriticConfig(iterations=1), "ppo", tmp_path / "run", False)
+
+
+def comparable(metrics):
+    return {k: v for k, v in metrics.items() if k != "seconds"}
+
+
+def test_resuming_continues_exactly_like_an_uninterrupted_run(tmp_path):
+    whole = train(PPOConfig(**SMALL, iterations=4), "ppo", tmp_path / "whole", False)
+    train(PPOConfig(**SMALL, iterations=4, checkpoint_every=2), "ppo", tmp_path / "cut", False)
+    # pretend the run died after iteration 2: resume from that checkpoint
+    resumed = resume(tmp_path / "cut" / "checkpoints" / "iter_000002.pt", progress=False)
+    assert resumed.iteration == 4
+    assert comparable(read_metrics(tmp_path / "cut" / "metrics.csv")) == comparable(
+        read_metrics(tmp_path / "whole" / "metrics.csv")
+    )
+    for a, b in zip(whole.agents, resumed.agents, strict=True):
+        for x, y in zip(a.network.parameters(), b.network.parameters(), strict=True):
+            assert torch.equal(x, y)
+
+
+def test_resume_can_extend_a_finished_run(tmp_path):
+    train(PPOConfig(**SMALL, iterations=2), "ppo", tmp_path / "run", False)
+    learner = resume(tmp_path / "run" / "checkpoints" / "final.pt", iterations=3, progress=False)
+    assert learner.iteration == 3
+    assert read_metrics(tmp_path / "run" / "metrics.csv")["iteration"] == [1.0, 2.0, 3.0]
+    assert restore_learner(tmp_path / "run" / "checkpoints" / "final.pt").iteration == 3
+
+
+def test_cli_train_end_to_end(tmp_path, capsys):
+    run = tmp_path / "cli"
+    code = main([
+        "train", "--algo", "actor_critic", "--env", "ipd_v0", "--num-envs", "8",
+        "--iterations", "3", "--env-kwargs", '{"max_cycles": 4}', "--hidden-sizes", "8", "8",
+        "--encoder", "mlp", "--self-play", "--seed", "3", "--run-dir", str(run), "--no-progress",
+    ])
+    assert code == 0
+    assert f"run folder: {run}" in capsys.readouterr().out
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["algorithm"] == "actor_critic"
+    config = saved["config"]
+    assert config["hidden_sizes"] == [8, 8] and config["self_play"] and config["seed"] == 3
+    assert config["encoder"] == "mlp" and config["env_kwargs"] == {"max_cycles": 4}
+    assert config["lr"] == ActorCriticConfig().lr  # untyped options keep the defaults
+    policy = load_policy(run / "checkpoints" / "final.pt", seat=1)
+    assert policy.network.critic_encoder is None  # shared encoder by default
+
+    code = main(["train", "--resume", str(run / "checkpoints" / "final.pt"),
+                 "--iterations", "4", "--no-progress"])
+    assert code == 0
+    assert read_metrics(run / "metrics.csv")["iteration"] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_cli_summed_rewards_default_and_errors(tmp_path, capsys):
+    run = tmp_path / "sr"
+    assert main(["train", "--algo", "ppo_summed", "--num-envs", "4", "--iterations", "1",
+                 "--num-minibatches", "2", "--env-kwargs", '{"max_cycles": 3}',
+                 "--run-dir", str(run), "--no-progress"]) == 0
+    assert json.loads((run / "config.json").read_text())["config"]["reward_sharing"] is True
+
+    assert main(["train", "--resume", str(run / "checkpoints" / "final.pt"), "--lr", "0.1",
+                 "--no-progress"]) == 2
+    assert "cannot change ['lr'] with --resume" in capsys.readouterr().err
+    assert main(["train", "--algo", "actor_critic", "--clip-coef", "0.1", "--no-progress",
+                 "--run-dir", str(tmp_path / "x")]) == 2
+    assert "has no field(s) ['clip_coef']" in capsys.readouterr().err
+    assert main(["train", "--gamma", "2", "--no-progress", "--run-dir", str(tmp_path / "y")]) == 2
+    assert "gamma must be in [0, 1]" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "missing.pt"), "--no-progress"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--env-kwargs", "[1, 2]"])
+    assert "expected a JSON object" in capsys.readouterr().err
+
+
+def test_cli_help_comes_from_the_config_docstrings(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--gae-lambda" in out and "GAE lambda (1: Monte-Carlo advantages" in out
+    assert "--clip-coef" in out and "only ppo: 0.2;" in out  # actor_critic has no clip
+    assert "--self-play, --no-self-play" in out
+
+
+def test_documented_command_lines_parse():
+    """Every ``socialdilemmas train`` line of the docs page uses options that exist."""
+    import shlex
+    from pathlib import Path
+
+    from agents.cli import build_parser
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "train-the-baselines.md"
+    lines = [
+        line.strip() for line in page.read_text().splitlines()
+        if line.strip().startswith("socialdilemmas train")
+    ]
+    assert len(lines) >= 5
+    parser = build_parser()
+    for line in lines:
+        args = parser.parse_args(shlex.split(line)[1:])
+        assert args.command == "train"
+
+
+def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
+    from agents.checkpoint import CheckpointError
+    from agents.scripted.matrix import TitForTat
+
+    config = PPOConfig(**SMALL, iterations=4, checkpoint_every=2)
+    whole = train(config, "ppo", tmp_path / "whole", False, opponent=TitForTat())
+    train(config, "ppo", tmp_path / "cut", False, opponent=TitForTat())
+    checkpoint = tmp_path / "cut" / "checkpoints" / "iter_000002.pt"
+    with pytest.raises(CheckpointError, match=r"seats \[\[0\]\]"):
+        resume(checkpoint, progress=False)  # forgot the opponent
+    resumed = resume(checkpoint, progress=False, opponent=TitForTat())
+    assert comparable(read_metrics(tmp_path / "cut" / "metrics.csv")) == comparable(
+        read_metrics(tmp_path / "whole" / "metrics.csv")
+    )
+    for x, y in zip(whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
+                    strict=True):
+        assert torch.equal(x, y)
+    assert load_policy(checkpoint, seat=0).name == "iter_000002[0]"
+    with pytest.raises(CheckpointError, match="no agent for seat 1"):
+        load_policy(checkpoint, seat=1)
