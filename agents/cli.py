@@ -1,8 +1,9 @@
 """The ``socialdilemmas`` command line: one subcommand per module in :data:`COMMANDS`.
 
 Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``. Modules are imported only when their command runs, so ``--help`` is fast
-and a missing extra is reported with the command that needs it.
+``run(args) -> int``. The modules are imported when the parser is built; if one needs a
+package that is not installed (torch without the ``agents`` extra), the command stops with a
+message naming the extra to install instead of a traceback.
 """
 
 from __future__ import annotations

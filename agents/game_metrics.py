@@ -1,51 +1,34 @@
 """One headline number per game, read off a training batch, for progress bars and logs.
 
-:data:`GAME_METRICS` maps a registered env id to a function of a :class:`~agents.Trajectory`
-returning ``{name: value}``; games without an entry report none.
+The numbers are the evaluation metrics of :mod:`agents.evaluation.metrics`, pooled over both
+seats, under the short names the training logs use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import numpy as np
 
-import torch
-
+from agents.evaluation.metrics import metric_counts
 from agents.rollout import Trajectory
 
-
-def cooperation_rate(trajectory: Trajectory) -> dict[str, float]:
-    """Share of moves that are action 0 (cooperate), both seats together."""
-    return {"cooperation": float((trajectory.actions == 0).float().mean())}
-
-
-def own_coin_fraction(trajectory: Trajectory) -> dict[str, float]:
-    """Share of collected coins that were the collector's own (NaN if none was collected).
-
-    Reads ``info["pickups"][t, env, picker, owner]``.
-    """
-    pickups = trajectory.info["pickups"].sum((0, 1)).to(torch.float64)
-    total = float(pickups.sum())
-    own = float(pickups.diagonal().sum())
-    return {"own_coin_fraction": own / total if total else float("nan")}
-
-
-def welfare_ratio(trajectory: Trajectory) -> dict[str, float]:
-    """Compute both players' summed rewards over the best possible sum of the rounds."""
-    best = float(trajectory.info["max_welfare"].sum())
-    got = float(trajectory.rewards.sum())
-    return {"welfare_ratio": got / best if best else float("nan")}
-
-
-#: env id -> function of a trajectory returning its headline metrics
-GAME_METRICS: dict[str, Callable[[Trajectory], dict[str, float]]] = {
-    "ipd_v0": cooperation_rate,
-    "matrix_game_v0": cooperation_rate,
-    "coin_game_v0": own_coin_fraction,
-    "negotiation_v0": welfare_ratio,
+#: evaluation metric -> name in training logs (the games without one report none)
+HEADLINES: dict[str, str] = {
+    "cooperation_rate": "cooperation",
+    "own_coin_share": "own_coin_fraction",
+    "welfare_share": "welfare_ratio",
 }
 
 
-def game_metrics(env_id: str | None, trajectory: Trajectory) -> dict[str, float]:
-    """Compute the headline metrics of ``env_id`` for ``trajectory`` (empty for unknown games)."""
-    function = GAME_METRICS.get(env_id or "")
-    return function(trajectory) if function else {}
+def game_metrics(game: object, trajectory: Trajectory) -> dict[str, float]:
+    """The headline metric of ``game`` over ``trajectory``, both seats pooled (NaN if undefined).
+
+    Args:
+        game: the played game (``env.game`` of the vector env), which selects the metric.
+        trajectory: a training batch.
+    """
+    result = {}
+    for name, (numerator, denominator) in metric_counts(trajectory, game).items():
+        if name in HEADLINES:
+            total = float(np.sum(denominator))
+            result[HEADLINES[name]] = float(np.sum(numerator)) / total if total else float("nan")
+    return result

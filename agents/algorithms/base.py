@@ -313,7 +313,7 @@ class Learner:
             "iteration": float(self.iteration),
             "reward_0": float(rewards[0]),
             "reward_1": float(rewards[1]),
-            **game_metrics(self.config.env_id, trajectory),
+            **game_metrics(self.env.game, trajectory),
             **metrics,
         }
 

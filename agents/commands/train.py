@@ -6,6 +6,11 @@ options typed change the chosen algorithm's defaults::
     socialdilemmas train --algo ppo --env ipd_v0 --num-envs 256 --iterations 100
     socialdilemmas train --algo ppo --env coin_game_v0 --self-play --run-dir runs/coin
     socialdilemmas train --resume runs/coin/checkpoints/iter_000050.pt
+    socialdilemmas train --algo ppo --env ipd_v0 --opponent tit_for_tat
+
+``--opponent`` takes any agent spec of ``socialdilemmas evaluate`` (a scripted name,
+``module:factory``, ``sb3:model.zip``, a checkpoint): it plays seat 1 and only seat 0 learns;
+give it again with ``--resume``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", metavar="PATH", default=None,
         help="continue the run saved in this checkpoint (only --iterations may change)",
     )
+    parser.add_argument(
+        "--opponent", metavar="SPEC", default=None,
+        help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
+        "checkpoint); only seat 0 learns",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(
         parser,
@@ -46,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train (or resume) and print where the run folder is."""
-    from agents.checkpoint import CheckpointError
+    from agents.checkpoint import CheckpointError, checkpoint_config, read_checkpoint
+    from agents.loading import AgentSpecError, load_agent
     from agents.training import resume, train
 
     names = all_field_names(config for config, _ in ALGORITHMS.values())
@@ -58,15 +69,28 @@ def run(args: argparse.Namespace) -> int:
                 return _error(
                     f"a resumed run keeps its config; cannot change {fixed} with --resume"
                 )
+            opponent = None
+            if args.opponent:
+                saved = checkpoint_config(read_checkpoint(args.resume), args.resume)
+                opponent = load_agent(args.opponent, saved.env_id, **saved.env_kwargs)
             learner = resume(
                 args.resume, run_dir=args.run_dir, iterations=given.get("iterations"),
-                progress=not args.no_progress,
+                progress=not args.no_progress, opponent=opponent,
             )
         else:
             config_class = ALGORITHMS[args.algo][0]
             config = config_class.from_dict(given)
-            learner = train(config, args.algo, run_dir=args.run_dir, progress=not args.no_progress)
-    except (CheckpointError, ValueError, KeyError, FileExistsError, FileNotFoundError) as error:
+            opponent = (
+                load_agent(args.opponent, config.env_id, **config.env_kwargs)
+                if args.opponent else None
+            )
+            learner = train(
+                config, args.algo, run_dir=args.run_dir, progress=not args.no_progress,
+                opponent=opponent,
+            )
+    except (
+        AgentSpecError, CheckpointError, ValueError, KeyError, FileExistsError, FileNotFoundError
+    ) as error:
         return _error(str(error.args[0]) if isinstance(error, KeyError) else str(error))
     print(f"trained {learner.iteration} iterations; run folder: {learner.run_dir}")
     return 0

@@ -165,3 +165,25 @@ def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
     assert load_policy(checkpoint, seat=0).name == "iter_000002[0]"
     with pytest.raises(CheckpointError, match="no agent for seat 1"):
         load_policy(checkpoint, seat=1)
+
+
+def test_cli_train_against_a_fixed_opponent_and_resume_with_it(tmp_path, capsys):
+    run = tmp_path / "vs_tft"
+    common = ["--no-progress"]
+    code = main([
+        "train", "--algo", "actor_critic", "--env", "ipd_v0", "--num-envs", "8",
+        "--iterations", "2", "--env-kwargs", '{"max_cycles": 4}', "--encoder", "mlp",
+        "--opponent", "tit_for_tat", "--run-dir", str(run), *common,
+    ])
+    assert code == 0
+    final = run / "checkpoints" / "final.pt"
+    with pytest.raises(Exception, match="seat 1"):
+        load_policy(final, seat=1)  # only seat 0 learned
+    assert main(["train", "--resume", str(final), "--iterations", "3", *common]) == 2
+    assert "resumes only with an opponent" in capsys.readouterr().err
+    assert main(["train", "--resume", str(final), "--iterations", "3",
+                 "--opponent", "tit_for_tat", *common]) == 0
+    assert read_metrics(run / "metrics.csv")["iteration"] == [1.0, 2.0, 3.0]
+    assert main(["train", "--env", "ipd_v0", "--opponent", "grandmaster", "--run-dir",
+                 str(tmp_path / "bad"), *common]) == 2
+    assert "grandmaster" in capsys.readouterr().err
