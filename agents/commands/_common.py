@@ -13,7 +13,7 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-arg", action="append", default=[], metavar="KEY=VALUE",
         help="an argument of the env (repeatable); VALUE is read as JSON when it parses, "
-        "e.g. --env-arg max_cycles=20 --env-arg payoffs=\"pd_3051\"",
+        "e.g. --env-arg max_cycles=20 --env-arg payoffs=ipd_3051",
     )
     parser.add_argument(
         "--episodes", type=int, default=32, help="episodes per match and seat order"

@@ -19,6 +19,7 @@ import argparse
 import sys
 
 from agents.algorithms import ALGORITHMS
+from agents.commands._common import env_kwargs
 from agents.config_cli import add_config_arguments, all_field_names, given_fields
 
 HELP = "train a learner (naive actor-critic, PPO, ...) and write a run folder"
@@ -42,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue the run saved in this checkpoint (only --iterations may change)",
     )
     parser.add_argument(
+        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        help="an argument of the env, as for evaluate and league (repeatable; merged into "
+        "--env-kwargs)",
+    )
+    parser.add_argument(
         "--opponent", metavar="SPEC", default=None,
         help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
         "checkpoint); only seat 0 learns",
@@ -62,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
     names = all_field_names(config for config, _ in ALGORITHMS.values())
     given = given_fields(args, names)
+    if args.env_arg:
+        given["env_kwargs"] = {**given.get("env_kwargs", {}), **env_kwargs(args.env_arg)}
     try:
         if args.resume:
             fixed = sorted(set(given) - set(RESUMABLE_OVERRIDES))

@@ -187,3 +187,14 @@ def test_cli_train_against_a_fixed_opponent_and_resume_with_it(tmp_path, capsys)
     assert main(["train", "--env", "ipd_v0", "--opponent", "grandmaster", "--run-dir",
                  str(tmp_path / "bad"), *common]) == 2
     assert "grandmaster" in capsys.readouterr().err
+
+
+def test_cli_train_env_arg_merges_into_env_kwargs(tmp_path):
+    run = tmp_path / "env_arg"
+    assert main([
+        "train", "--algo", "actor_critic", "--env", "matrix_game_v0", "--num-envs", "4",
+        "--iterations", "1", "--encoder", "mlp", "--env-kwargs", '{"max_cycles": 3}',
+        "--env-arg", "payoffs=stag_hunt", "--run-dir", str(run), "--no-progress",
+    ]) == 0
+    config = json.loads((run / "config.json").read_text())["config"]
+    assert config["env_kwargs"] == {"max_cycles": 3, "payoffs": "stag_hunt"}
