@@ -114,6 +114,10 @@ class LOQAConfig(LearnerConfig):
     """Q-critic dense layers (before its GRU when critic_encoder is gru)"""
     critic_gru_size: int = 64
     """Q-critic GRU state width"""
+    critic_activation: str = "tanh"
+    """activation of an mlp Q-critic's layers: tanh or relu (the reference IPD critic: relu)"""
+    critic_time_input: str = "fraction"
+    """time index fed to the Q-critic: fraction (t / max_cycles) or raw (t, as the reference)"""
     critic_mode: str = "mean"
     """Q target: mean (SARSA-like on the next taken action, V at the last row) or argmax"""
     huber_delta: float = 1.0
@@ -145,6 +149,14 @@ class LOQAConfig(LearnerConfig):
         if self.critic_encoder not in ENCODERS:
             raise ValueError(
                 f"critic_encoder must be one of {list(ENCODERS)}, got {self.critic_encoder!r}"
+            )
+        if self.critic_activation not in ("tanh", "relu"):
+            raise ValueError(
+                f"critic_activation must be tanh or relu, got {self.critic_activation!r}"
+            )
+        if self.critic_time_input not in ("fraction", "raw"):
+            raise ValueError(
+                f"critic_time_input must be fraction or raw, got {self.critic_time_input!r}"
             )
         if self.critic_mode not in ("mean", "argmax"):
             raise ValueError(f"critic_mode must be mean or argmax, got {self.critic_mode!r}")
@@ -182,6 +194,7 @@ LOQA_PRESETS: dict[str, dict[str, Any]] = {
         "num_envs": 2048, "iterations": 1000, "self_play": True,
         "lr": 1e-3, "critic_lr": 1e-2, "ent_coef": 0.0, "gamma": 0.96,
         "actor_model": "logits", "critic_encoder": "mlp", "critic_hidden_sizes": (16, 16),
+        "critic_activation": "relu", "critic_time_input": "raw",
         "target_tau": 0.01, "lambda_d": 0.9, "softmax_temp": 1.0, "max_grad_norm": 0.0,
         "critic_mode": "mean", "agent_buffer": False, "cur_agent_frac": 1.0,
         "epsilon_greedy": 0.2,
@@ -222,6 +235,19 @@ class _Stateless(nn.Module):
         return self.body(x)
 
 
+def _relu_mlp(in_size: int, sizes: Sequence[int]) -> nn.Sequential:
+    """Dense layers with relu activations (the reference IPD Q-critic ``MLP([16, 16, 2])``).
+
+    Relu (unlike tanh) lets the Q-values reach the IPD's large returns (about -25 to -50 at
+    gamma = 0.96) in a few hundred Adam steps.
+    """
+    layers: list[nn.Module] = []
+    for size in sizes:
+        layers += [nn.Linear(in_size, size), nn.ReLU()]
+        in_size = size
+    return nn.Sequential(*layers)
+
+
 class LOQANetwork(nn.Module):
     """One LOQA agent: an actor ``pi(a|h)`` and a separate Q-critic ``Q(h, t, .)``.
 
@@ -252,7 +278,9 @@ class LOQANetwork(nn.Module):
         check_action_space(action_space)
         obs_size = int(np.prod(observation_space.shape))
         self.num_actions = int(action_space.n)
-        self.time_scale = float(max(1, max_cycles))
+        # the reference feeds the raw step t; "fraction" keeps the input in [0, 1] for tanh layers
+        fraction = config.critic_time_input == "fraction"
+        self.time_scale = float(max(1, max_cycles)) if fraction else 1.0
         if config.actor_model == "logits":
             table = nn.Linear(obs_size, self.num_actions, bias=False)
             nn.init.zeros_(table.weight)
@@ -268,9 +296,15 @@ class LOQANetwork(nn.Module):
                 width = sizes[-1] if sizes else obs_size
                 self.actor_encoder = _Stateless(mlp(obs_size, sizes), width)
             self.actor_logits = nn.Linear(self.actor_encoder.output_size, self.num_actions)
-        self.critic_encoder = ENCODERS[config.critic_encoder](
-            obs_size + 1, tuple(config.critic_hidden_sizes), config.critic_gru_size
-        )
+        if config.critic_encoder == "mlp" and config.critic_activation == "relu":
+            sizes = tuple(config.critic_hidden_sizes)
+            self.critic_encoder = _Stateless(
+                _relu_mlp(obs_size + 1, sizes), sizes[-1] if sizes else obs_size + 1
+            )
+        else:
+            self.critic_encoder = ENCODERS[config.critic_encoder](
+                obs_size + 1, tuple(config.critic_hidden_sizes), config.critic_gru_size
+            )
         self.q_head = nn.Linear(self.critic_encoder.output_size, self.num_actions)
 
     # parameters of each optimizer
@@ -431,6 +465,25 @@ class _Segment:
     seat: int
     games: torch.Tensor
     opponent: LOQANetwork
+
+
+@dataclass
+class _Columns:
+    """One agent's training columns (segments side by side), from :meth:`LOQALearner.columns`.
+
+    ``own`` / ``opp``: ``obs`` ``(T, N, ...)``, ``ext`` ``(T + 1, N, ...)`` (with the observation
+    after the last step), ``actions`` and ``rewards`` ``(T, N)`` of the agent's seat and of the
+    other seat. ``widths[i]`` columns in a row belong to segment ``i``, whose opponent network is
+    ``opponents[i]``.
+    """
+
+    own: dict[str, torch.Tensor]
+    opp: dict[str, torch.Tensor]
+    dones: torch.Tensor
+    ext_starts: torch.Tensor
+    ext_times: torch.Tensor
+    widths: list[int]
+    opponents: list[LOQANetwork]
 
 
 def _times(starts: torch.Tensor) -> torch.Tensor:
@@ -611,75 +664,96 @@ class LOQALearner(Learner):
             polyak_update(agent.target, agent.network, self.config.target_tau)  # type: ignore[arg-type]
         return {name: float(np.mean(values)) for name, values in stats.items()}
 
-    def update_agent_loqa(
-        self, agent: Agent, segments: list[_Segment], trajectory: Trajectory
-    ) -> dict[str, float]:
-        """The Q-critic and actor steps of one agent on its ``segments`` of the batch."""
-        c = self.config
-        network: LOQANetwork = agent.network  # type: ignore[assignment]
-        target: LOQANetwork = agent.target  # type: ignore[assignment]
+    def columns(self, segments: list[_Segment], trajectory: Trajectory) -> _Columns:
+        """One agent's training data: its ``segments`` side by side, own and opponent side."""
         rewards = self.training_rewards(trajectory)
 
-        def side(seat_of: str) -> dict[str, torch.Tensor]:
-            """Columns of the agent's own side or of the opponent's, segments side by side."""
+        def side(own: bool) -> dict[str, torch.Tensor]:
             parts: dict[str, list[torch.Tensor]] = defaultdict(list)
             for s in segments:
-                seat = s.seat if seat_of == "own" else 1 - s.seat
-                g = s.games
+                seat, g = (s.seat if own else 1 - s.seat), s.games
                 parts["obs"].append(trajectory.observations[:, g, seat])
                 parts["last"].append(trajectory.next_observations[g, seat].unsqueeze(0))
                 parts["actions"].append(trajectory.actions[:, g, seat])
                 parts["rewards"].append(rewards[:, g, seat])
-            return {k: torch.cat(v, dim=1) for k, v in parts.items()}
+            out = {k: torch.cat(v, dim=1) for k, v in parts.items()}
+            out["ext"] = torch.cat([out["obs"], out.pop("last")])
+            return out
 
-        own, opp = side("own"), side("opponent")
         games = torch.cat([s.games for s in segments])
         starts = trajectory.episode_starts[:, games]
-        dones = trajectory.dones[:, games]
         # the observation after the last step continues its episode (row T of the values)
         ext_starts = torch.cat([starts, torch.zeros_like(starts[:1])])
-        ext_times = _times(ext_starts)
-        own_ext = torch.cat([own["obs"], own["last"]])
-        opp_ext = torch.cat([opp["obs"], opp["last"]])
+        return _Columns(
+            own=side(True), opp=side(False), dones=trajectory.dones[:, games],
+            ext_starts=ext_starts, ext_times=_times(ext_starts),
+            widths=[len(s.games) for s in segments],
+            opponents=[s.opponent for s in segments],
+        )
 
-        # ---- Q-critic: Huber(Q(h_t, a_t) - [r_t + gamma Qbar(h_{t+1}, .)]) ----
-        with torch.no_grad():
-            target_q = target.q_values(own_ext, ext_starts, ext_times)
-            target_probs = target.log_policy(own_ext, ext_starts).exp()
-            targets = q_critic_targets(
-                own["rewards"], own["actions"], target_q, c.gamma, dones, target_probs,
-                mode=c.critic_mode,  # type: ignore[arg-type]
-            )
-        q = network.q_values(own["obs"], starts, ext_times[:-1])
-        critic_loss = q_critic_loss(q, own["actions"], targets, c.huber_delta)
-        critic_optimizer: torch.optim.Optimizer = agent.critic_optimizer  # type: ignore[attr-defined]
-        critic_optimizer.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        critic_optimizer.step()
+    def actor_loss(self, network: LOQANetwork, cols: _Columns) -> tuple[Any, torch.Tensor]:
+        """LOQA's actor loss on ``cols`` (with gradient into ``network``'s actor) and ``A1``.
 
-        # ---- actor: own policy gradient + differentiable opponent model + entropy ----
-        log_pi_ext = network.log_policy(own_ext, ext_starts)
+        ``A1`` is TD(0) on ``V1 = sum_a pi1 Q1`` (the agent's online critic); the opponent model
+        reads each segment's opponent network (:meth:`_opponent_estimates`).
+        """
+        c = self.config
+        own, opp = cols.own, cols.opp
+        log_pi_ext = network.log_policy(own["ext"], cols.ext_starts)
         log_pi = log_pi_ext[:-1]
         agent_log_probs = log_pi.gather(-1, own["actions"].unsqueeze(-1)).squeeze(-1)
         entropy = -(log_pi.exp() * log_pi).sum(-1)
         with torch.no_grad():
-            own_q_ext = network.q_values(own_ext, ext_starts, ext_times)
+            own_q_ext = network.q_values(own["ext"], cols.ext_starts, cols.ext_times)
             values = (log_pi_ext.exp() * own_q_ext).sum(-1)
-            advantages = td0_advantages(own["rewards"], values, c.gamma, dones)
-            op_q, op_values = self._opponent_estimates(segments, opp_ext, ext_starts, ext_times)
+            advantages = td0_advantages(own["rewards"], values, c.gamma, cols.dones)
+            op_q, op_values = self._opponent_estimates(cols)
         op_log_probs = loqa_opponent_log_probs(
             agent_log_probs, opp["rewards"], op_values, op_q, opp["actions"], c.gamma,
-            c.lambda_d, c.softmax_temp, dones,
+            c.lambda_d, c.softmax_temp, cols.dones,
         )
         losses = loqa_actor_loss(
             agent_log_probs, op_log_probs, advantages, entropy, c.opponent_weight, c.ent_coef
         )
+        return losses, advantages
+
+    def critic_loss(
+        self, network: LOQANetwork, target: LOQANetwork, cols: _Columns
+    ) -> torch.Tensor:
+        """Huber(Q(h_t, a_t) - [r_t + gamma Qbar(h_{t+1}, .)]) with the EMA target network."""
+        c = self.config
+        own = cols.own
+        with torch.no_grad():
+            target_q = target.q_values(own["ext"], cols.ext_starts, cols.ext_times)
+            target_probs = target.log_policy(own["ext"], cols.ext_starts).exp()
+            targets = q_critic_targets(
+                own["rewards"], own["actions"], target_q, c.gamma, cols.dones, target_probs,
+                mode=c.critic_mode,  # type: ignore[arg-type]
+            )
+        q = network.q_values(own["obs"], cols.ext_starts[:-1], cols.ext_times[:-1])
+        return q_critic_loss(q, own["actions"], targets, c.huber_delta)
+
+    def update_agent_loqa(
+        self, agent: Agent, segments: list[_Segment], trajectory: Trajectory
+    ) -> dict[str, float]:
+        """One actor step, then one Q-critic step (the reference's order), for one agent."""
+        c = self.config
+        network: LOQANetwork = agent.network  # type: ignore[assignment]
+        cols = self.columns(segments, trajectory)
+
+        losses, advantages = self.actor_loss(network, cols)
         agent.optimizer.zero_grad(set_to_none=True)
         losses.loss.backward()
         grad_norm = _grad_norm(network.actor_parameters())
         if c.max_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(network.actor_parameters(), c.max_grad_norm)
         agent.optimizer.step()
+
+        critic_loss = self.critic_loss(network, agent.target, cols)  # type: ignore[arg-type]
+        critic_optimizer: torch.optim.Optimizer = agent.critic_optimizer  # type: ignore[attr-defined]
+        critic_optimizer.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        critic_optimizer.step()
         return {
             "policy_loss": float(losses.agent.detach()),
             "opponent_loss": float(losses.opponent.detach()),
@@ -689,13 +763,7 @@ class LOQALearner(Learner):
             "advantage_std": float(advantages.std()),
         }
 
-    def _opponent_estimates(
-        self,
-        segments: list[_Segment],
-        opp_ext: torch.Tensor,
-        ext_starts: torch.Tensor,
-        ext_times: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _opponent_estimates(self, cols: _Columns) -> tuple[torch.Tensor, torch.Tensor]:
         """The opponent's ``Q2`` ``(T, N, A)`` and ``V2 = sum_b pi2 Q2`` ``(T, N)``.
 
         Each segment's columns are read from that segment's opponent network (its own online
@@ -703,11 +771,12 @@ class LOQALearner(Learner):
         """
         qs, vs = [], []
         start = 0
-        for s in segments:
-            cols = slice(start, start + len(s.games))
-            start += len(s.games)
-            q2 = s.opponent.q_values(opp_ext[:, cols], ext_starts[:, cols], ext_times[:, cols])
-            pi2 = s.opponent.log_policy(opp_ext[:, cols], ext_starts[:, cols]).exp()
+        opp_ext, ext_starts, ext_times = cols.opp["ext"], cols.ext_starts, cols.ext_times
+        for width, opponent in zip(cols.widths, cols.opponents, strict=True):
+            part = slice(start, start + width)
+            start += width
+            q2 = opponent.q_values(opp_ext[:, part], ext_starts[:, part], ext_times[:, part])
+            pi2 = opponent.log_policy(opp_ext[:, part], ext_starts[:, part]).exp()
             qs.append(q2[:-1])
             vs.append((pi2 * q2).sum(-1)[:-1])
         return torch.cat(qs, dim=1), torch.cat(vs, dim=1)
