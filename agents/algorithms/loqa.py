@@ -120,6 +120,16 @@ class LOQAConfig(LearnerConfig):
     """time index fed to the Q-critic: fraction (t / max_cycles) or raw (t, as the reference)"""
     critic_mode: str = "mean"
     """Q target: mean (SARSA-like on the next taken action, V at the last row) or argmax"""
+    bootstrap_end: bool = True
+    """bootstrap an episode's last step from the value of its final observation, in the critic
+    targets and the TD(0) advantages (the reference); off treats the end as terminal, which
+    matches the truncated Monte Carlo returns inside the opponent model"""
+    critic_updates: int = 1
+    """Q-critic gradient steps (each followed by the EMA update) per iteration (reference 1;
+    more lets the critic keep up in short CPU runs)"""
+    actor_warmup: int = 0
+    """iterations at the start in which only the Q-critic learns (reference 0; lets a short run
+    start shaping from a fitted critic instead of from untrained Q-values)"""
     huber_delta: float = 1.0
     """Huber threshold of the Q-critic loss"""
     opponent_weight: float = 1.0
@@ -160,6 +170,8 @@ class LOQAConfig(LearnerConfig):
             )
         if self.critic_mode not in ("mean", "argmax"):
             raise ValueError(f"critic_mode must be mean or argmax, got {self.critic_mode!r}")
+        if self.actor_warmup < 0:
+            raise ValueError(f"actor_warmup must be >= 0, got {self.actor_warmup}")
         for name in ("critic_lr", "huber_delta", "softmax_temp"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -167,7 +179,7 @@ class LOQAConfig(LearnerConfig):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         positive = ("buffer_capacity", "buffer_push_every", "snapshots_per_batch")
-        positive += ("critic_gru_size",)
+        positive += ("critic_gru_size", "critic_updates")
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -652,7 +664,7 @@ class LOQALearner(Learner):
         return out
 
     def update(self, trajectory: Trajectory) -> dict[str, float]:
-        """One Q-critic step and one actor step per trained agent, then the EMA target."""
+        """One actor step, then the Q-critic step(s) and EMA updates, per trained agent."""
         stats: dict[str, list[float]] = defaultdict(list)
         by_agent: dict[int, list[_Segment]] = defaultdict(list)
         for segment in self.segments():
@@ -661,7 +673,6 @@ class LOQALearner(Learner):
             agent = self.agents[index]
             for name, value in self.update_agent_loqa(agent, segs, trajectory).items():
                 stats[name].append(value)
-            polyak_update(agent.target, agent.network, self.config.target_tau)  # type: ignore[arg-type]
         return {name: float(np.mean(values)) for name, values in stats.items()}
 
     def columns(self, segments: list[_Segment], trajectory: Trajectory) -> _Columns:
@@ -706,7 +717,9 @@ class LOQALearner(Learner):
         with torch.no_grad():
             own_q_ext = network.q_values(own["ext"], cols.ext_starts, cols.ext_times)
             values = (log_pi_ext.exp() * own_q_ext).sum(-1)
-            advantages = td0_advantages(own["rewards"], values, c.gamma, cols.dones)
+            advantages = td0_advantages(
+                own["rewards"], values, c.gamma, cols.dones, bootstrap_at_done=c.bootstrap_end
+            )
             op_q, op_values = self._opponent_estimates(cols)
         op_log_probs = loqa_opponent_log_probs(
             agent_log_probs, opp["rewards"], op_values, op_q, opp["actions"], c.gamma,
@@ -729,6 +742,7 @@ class LOQALearner(Learner):
             targets = q_critic_targets(
                 own["rewards"], own["actions"], target_q, c.gamma, cols.dones, target_probs,
                 mode=c.critic_mode,  # type: ignore[arg-type]
+                bootstrap_at_done=c.bootstrap_end,
             )
         q = network.q_values(own["obs"], cols.ext_starts[:-1], cols.ext_times[:-1])
         return q_critic_loss(q, own["actions"], targets, c.huber_delta)
@@ -747,13 +761,16 @@ class LOQALearner(Learner):
         grad_norm = _grad_norm(network.actor_parameters())
         if c.max_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(network.actor_parameters(), c.max_grad_norm)
-        agent.optimizer.step()
+        if self.iteration >= c.actor_warmup:
+            agent.optimizer.step()
 
-        critic_loss = self.critic_loss(network, agent.target, cols)  # type: ignore[arg-type]
         critic_optimizer: torch.optim.Optimizer = agent.critic_optimizer  # type: ignore[attr-defined]
-        critic_optimizer.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        critic_optimizer.step()
+        for _ in range(c.critic_updates):
+            critic_loss = self.critic_loss(network, agent.target, cols)  # type: ignore[arg-type]
+            critic_optimizer.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            critic_optimizer.step()
+            polyak_update(agent.target, network, c.target_tau)  # type: ignore[arg-type]
         return {
             "policy_loss": float(losses.agent.detach()),
             "opponent_loss": float(losses.opponent.detach()),
