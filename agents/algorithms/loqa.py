@@ -87,6 +87,9 @@ class LOQAConfig(LearnerConfig):
     its own Q-critic, a Huber loss, and bootstraps at the end of its fixed-length episodes).
     """
 
+    #: named hyperparameter sets (``socialdilemmas train --algo loqa --preset NAME``)
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+
     num_envs: int = 512
     """games per batch; one iteration plays one whole episode in each"""
     iterations: int = 6000
@@ -215,6 +218,9 @@ LOQA_PRESETS: dict[str, dict[str, Any]] = {
 # CPU-sized variants: smaller batches (the per-iteration cost is linear in the batch)
 LOQA_PRESETS["coin_cpu"] = {**LOQA_PRESETS["coin_iclr"], "num_envs": 128, "iterations": 6000}
 LOQA_PRESETS["ipd_cpu"] = {**LOQA_PRESETS["ipd_logits"], "num_envs": 512, "iterations": 400}
+
+
+LOQAConfig.presets = LOQA_PRESETS
 
 
 def loqa_preset(name: str, **overrides: Any) -> LOQAConfig:

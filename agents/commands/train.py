@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", metavar="PATH", default=None,
         help="continue the run saved in this checkpoint (only --iterations may change)",
     )
+    parser.add_argument(
+        "--preset", default=None,
+        help="start from a named set of the algorithm's hyperparameters (its config class's "
+        "presets, e.g. loqa: coin_iclr, ipd_logits, coin_cpu, ipd_cpu); options typed override it",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(
         parser,
@@ -53,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     given = given_fields(args, names)
     try:
         if args.resume:
+            if args.preset:
+                return _error("a resumed run keeps its config; --preset cannot be combined")
             fixed = sorted(set(given) - set(RESUMABLE_OVERRIDES))
             if fixed:
                 return _error(
@@ -64,7 +71,16 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             config_class = ALGORITHMS[args.algo][0]
-            config = config_class.from_dict(given)
+            values = dict(given)
+            if args.preset:
+                presets = getattr(config_class, "presets", {})
+                if args.preset not in presets:
+                    return _error(
+                        f"algorithm {args.algo!r} has no preset {args.preset!r} "
+                        f"(presets: {sorted(presets) or 'none'})"
+                    )
+                values = {**presets[args.preset], **given}
+            config = config_class.from_dict(values)
             learner = train(config, args.algo, run_dir=args.run_dir, progress=not args.no_progress)
     except (CheckpointError, ValueError, KeyError, FileExistsError, FileNotFoundError) as error:
         return _error(str(error.args[0]) if isinstance(error, KeyError) else str(error))
