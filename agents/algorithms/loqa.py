@@ -527,6 +527,8 @@ class LOQALearner(Learner):
     """
 
     config_class: ClassVar[type[LearnerConfig]] = LOQAConfig
+    #: LOQA's opponent model is a softmax over Q-values of discrete actions
+    discrete_actions_only: ClassVar[bool] = True
 
     def __init__(self, config: LOQAConfig, opponent: Policy | None = None) -> None:
         if opponent is not None:
@@ -615,19 +617,30 @@ class LOQALearner(Learner):
         return groups, networks
 
     def policies(self) -> list[Policy]:
+        """The trained agent(s) in their seats (self-play: the current agent in both).
+
+        These play any number of games; training rollouts use :meth:`training_policies`, which
+        add the exploration and route seat 1 to past snapshots.
+        """
+        if not self.config.self_play:
+            return [a.policy for a in self.agents]
+        return [self.agents[0].policy, self.agents[0].policy]
+
+    def training_policies(self) -> list[Policy]:
         """Seat 0: the current agent; seat 1: the routed opponents (self-play) or agent 1."""
         if not self.config.self_play:
             return [self._explore(a.policy) for a in self.agents]
         agent = self.agents[0]
-        if self._routing is None:
-            return [agent.policy, agent.policy]
-        groups, networks = self._routing
+        groups, networks = self._routing if self._routing is not None else self._plan_routing()
         if len(networks) == 1:  # every game against the current agent: one fused call
             explored = self._explore(agent.policy)
             return [explored, explored]
         from agents.nn import NetworkPolicy
 
-        subs = [NetworkPolicy(net, name=f"snapshot_{i}") for i, net in enumerate(networks)]  # type: ignore[arg-type]
+        subs = [
+            NetworkPolicy(net, name=f"snapshot_{i}")  # type: ignore[arg-type]
+            for i, net in enumerate(networks)
+        ]
         return [self._explore(agent.policy), self._explore(GameRoutingPolicy(subs, groups))]
 
     def collect(self) -> Trajectory:
@@ -637,7 +650,7 @@ class LOQALearner(Learner):
         if self.config.self_play:
             self._routing = self._plan_routing()
         seed = derive_seed(self.config.seed, self.iteration, 0)
-        return rollout(self.env, self.policies(), seed=seed)
+        return rollout(self.env, self.training_policies(), seed=seed)
 
     def train_iteration(self) -> dict[str, float]:
         """One LOQA iteration; returns metrics (plus ``buffer_size`` in buffered self-play)."""
