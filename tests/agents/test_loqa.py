@@ -307,3 +307,20 @@ def test_train_command_with_preset(tmp_path, capsys):
     code = main(["train", "--algo", "ppo", "--preset", "ipd_cpu", "--run-dir",
                  str(tmp_path / "x"), "--no-progress"])
     assert code == 2 and "preset" in capsys.readouterr().err
+
+
+def test_bundled_loqa_baselines_load_and_play():
+    from pathlib import Path
+
+    from agents.checkpoint import read_checkpoint
+    from agents.loading import load_agent
+
+    bundled = sorted((Path(__file__).parents[2] / "agents" / "baselines").glob("loqa_*.pt"))
+    assert bundled, "no bundled LOQA checkpoint in agents/baselines"
+    for path in bundled:
+        assert path.stat().st_size < 400 * 1024
+        config = read_checkpoint(path)["config"]
+        policy = load_agent(str(path), config["env_id"], **config["env_kwargs"])
+        opponent = scripted_policy("always_defect", config["env_id"], **config["env_kwargs"])
+        result = match(policy, opponent, config["env_id"], episodes=8, **config["env_kwargs"])
+        assert np.isfinite(result.rewards).all()
