@@ -30,8 +30,16 @@ Departures from the reference (all documented in the config fields):
   between them, so a CPU rollout makes a few calls per step instead of one per game. Setting it
   to ``num_envs`` recovers one snapshot per game (slow).
 * Dense layers use tanh (the reference's pre-GRU layers use relu, then a linear layer) and the
-  time index enters the Q-critic as ``t / max_cycles`` (the reference feeds the raw ``t``).
+  time index enters the Coin Game Q-critic as ``t / max_cycles`` (the reference feeds the raw
+  ``t``); the IPD preset's MLP critic is the reference's (relu, raw ``t``:
+  ``critic_activation``, ``critic_time_input``).
 * The TD(0) advantage is a constant (the code leaks a gradient through ``pi1`` inside ``V1``).
+
+Options for short CPU runs, left at the reference values by the presets: ``bootstrap_end``
+(off: the episode end is terminal, matching the truncated Monte Carlo returns in the opponent
+model), ``critic_updates`` (several critic steps and EMA updates per iteration) and
+``actor_warmup`` (iterations in which only the critic learns). The reference critic moves on a
+time scale of ``1 / (tau (1 - gamma))`` = 2500 iterations, which is what these shorten.
 
 Discrete action spaces only: the opponent model is a softmax over the opponent's Q-values of
 its discrete actions (MultiDiscrete, e.g. the Negotiation Game, and Box are rejected).
