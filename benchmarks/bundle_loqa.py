@@ -1,9 +1,12 @@
 """Write a small playable copy of a LOQA checkpoint into ``agents/baselines/``.
 
 Keeps what :func:`agents.checkpoint.load_policy` needs (format, algorithm, config, spaces and
-the agent's network weights, stored as float16 to halve the size; they are cast back to
-float32 on loading) and drops the optimizers, the EMA target and the agent replay buffer, so the
-file cannot resume training. Usage::
+the actor's weights, stored as float16 to halve the size; they are cast back to float32 on
+loading) and drops the optimizers, the EMA target and the agent replay buffer, so the file
+cannot resume training. Acting never reads the Q-critic, so it is replaced by a stub (a linear
+layer on the observation and time index, zero weights) and the stored config says so
+(``critic_encoder="mlp"``, ``critic_hidden_sizes=()``); the payload's ``note`` records it. This
+keeps a Coin Game agent under 300 kB. Usage::
 
     python benchmarks/bundle_loqa.py CHECKPOINT agents/baselines/loqa_coin_game.pt
 """
@@ -11,6 +14,7 @@ file cannot resume training. Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -26,15 +30,26 @@ def bundle(source: Path, target: Path) -> Path:
     payload = read_checkpoint(source)
     if payload["algorithm"] != "loqa":
         raise ValueError(f"{source} is a {payload['algorithm']} checkpoint, not loqa")
-    agents = [
-        {
-            "seats": agent["seats"],
-            "network": {k: v.to(torch.float16) for k, v in agent["network"].items()},
+    config = dict(payload["config"])
+    config.update(critic_encoder="mlp", critic_hidden_sizes=[], critic_activation="tanh")
+    obs_size = math.prod(payload["spaces"]["observation"]["shape"])
+    num_actions = payload["spaces"]["action"]["n"]
+    stub = {
+        "q_head.weight": torch.zeros(num_actions, obs_size + 1, dtype=torch.float16),
+        "q_head.bias": torch.zeros(num_actions, dtype=torch.float16),
+    }
+    agents = []
+    for agent in payload["learner"]["agents"]:
+        actor = {
+            k: v.to(torch.float16)
+            for k, v in agent["network"].items()
+            if k.startswith(("actor_encoder.", "actor_logits."))
         }
-        for agent in payload["learner"]["agents"]
-    ]
+        agents.append({"seats": agent["seats"], "network": {**actor, **stub}})
     slim = {
-        **{k: payload[k] for k in ("format", "format_version", "algorithm", "config", "spaces")},
+        **{k: payload[k] for k in ("format", "format_version", "algorithm", "spaces")},
+        "config": config,
+        "note": f"policy only, from {source.name}: float16 actor, Q-critic replaced by a stub",
         "learner": {"iteration": payload["learner"]["iteration"], "agents": agents},
     }
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -318,7 +318,7 @@ def test_bundled_loqa_baselines_load_and_play():
     bundled = sorted((Path(__file__).parents[2] / "agents" / "baselines").glob("loqa_*.pt"))
     assert bundled, "no bundled LOQA checkpoint in agents/baselines"
     for path in bundled:
-        assert path.stat().st_size < 400 * 1024
+        assert path.stat().st_size < 300_000
         config = read_checkpoint(path)["config"]
         policy = load_agent(str(path), config["env_id"], **config["env_kwargs"])
         opponent = scripted_policy("always_defect", config["env_id"], **config["env_kwargs"])
