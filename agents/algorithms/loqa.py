@@ -225,7 +225,18 @@ LOQA_PRESETS: dict[str, dict[str, Any]] = {
 }
 # CPU-sized variants: smaller batches (the per-iteration cost is linear in the batch)
 LOQA_PRESETS["coin_cpu"] = {**LOQA_PRESETS["coin_iclr"], "num_envs": 128, "iterations": 6000}
-LOQA_PRESETS["ipd_cpu"] = {**LOQA_PRESETS["ipd_logits"], "num_envs": 512, "iterations": 400}
+# The reference Q-critic needs thousands of iterations (an EMA rate of 0.01 at gamma 0.96 moves
+# the bootstrapped target on a scale of 2500 iterations, and a Huber loss moves values of about
+# -30 at about lr per step); until it fits, the TD(0) advantages are biased negative and the
+# opponent term pushes towards defection. The CPU preset fits the critic first and keeps it
+# fitted: squared error (huber_delta 100), 5 critic steps per iteration at lr 0.03, EMA rate
+# 0.1, a terminal episode end (matching the truncated Monte Carlo returns of the opponent
+# model) and 100 critic-only iterations; actor lr 3e-3, 256 games.
+LOQA_PRESETS["ipd_cpu"] = {
+    **LOQA_PRESETS["ipd_logits"], "num_envs": 256, "iterations": 700, "lr": 3e-3,
+    "critic_lr": 0.03, "huber_delta": 100.0, "critic_updates": 5, "target_tau": 0.1,
+    "bootstrap_end": False, "actor_warmup": 100,
+}
 
 
 LOQAConfig.presets = LOQA_PRESETS

@@ -29,10 +29,7 @@ CC, CD, DC, DD = 0, 1, 2, 3  # IPD observation indices, own action first
 
 def ipd_config(**overrides) -> LOQAConfig:
     """A small IPD self-play config whose Q-critic fits within a few dozen iterations."""
-    values = dict(
-        num_envs=256, iterations=10, seed=0, target_tau=0.1, bootstrap_end=False,
-        critic_updates=10, checkpoint_every=0,
-    )
+    values = dict(num_envs=256, iterations=10, seed=0, checkpoint_every=0)
     return loqa_preset("ipd_cpu", **{**values, **overrides})
 
 
@@ -54,8 +51,9 @@ def p_cooperate(learner: LOQALearner) -> np.ndarray:
 @pytest.fixture(scope="module")
 def warm_ipd() -> LOQALearner:
     """IPD learner whose Q-critic has been fitted to the uniform policy (actor frozen)."""
+    # the ipd_cpu preset's critic settings fit the finite-horizon Q-values in ~100 iterations
     learner = LOQALearner(ipd_config(iterations=200, actor_warmup=10_000))
-    for _ in range(120):
+    for _ in range(100):
         learner.train_iteration()
     assert np.allclose(p_cooperate(learner), 0.5)
     learner.config.actor_warmup = 0
@@ -140,23 +138,20 @@ def test_opponent_term_rewards_reciprocity_in_the_ipd(warm_ipd):
 
 
 def test_short_learning_run_needs_the_opponent_term(warm_ipd):
+    # From the fitted critic and the uniform policy, 60 iterations of the ipd_cpu preset: LOQA
+    # (w = 1) raises P(C | CC) above 1/2 and lowers P(C | CD); without the opponent term the
+    # same learner lowers cooperation everywhere.
     outcomes = {}
-    # w = 10: with a critic fitted for seconds instead of thousands of iterations, the shaping
-    # term is about a tenth of the naive one, and Adam's per-parameter steps follow the sign
-    for weight in (10.0, 0.0):
+    for weight in (1.0, 0.0):
         learner = copy.deepcopy(warm_ipd)
         learner.config.opponent_weight = weight
-        for group in learner.agents[0].optimizer.param_groups:
-            group["lr"] = 1e-2
-        for _ in range(25):
+        for _ in range(60):
             learner.train_iteration()
         outcomes[weight] = p_cooperate(learner)
-    loqa, naive = outcomes[10.0], outcomes[0.0]
-    # the naive learner drifts to defection everywhere; LOQA cooperates more after the
-    # opponent cooperated, and more after DC than after being defected on (DD)
+    loqa, naive = outcomes[1.0], outcomes[0.0]
     assert (naive[:4] < 0.5).all()
-    assert loqa[CC] > naive[CC] + 0.05 and loqa[DC] > naive[DC] + 0.05
-    assert loqa[DC] > loqa[DD] + 0.05
+    assert loqa[CC] > 0.55 and loqa[DC] > 0.55
+    assert loqa[CD] < 0.5 and loqa[DD] < 0.5
 
 
 # ---- self-play routing and the agent buffer ---------------------------------------------------
