@@ -231,9 +231,10 @@ LOQA_PRESETS["coin_cpu"] = {**LOQA_PRESETS["coin_iclr"], "num_envs": 128, "itera
 # opponent term pushes towards defection. The CPU preset fits the critic first and keeps it
 # fitted: squared error (huber_delta 100), 5 critic steps per iteration at lr 0.03, EMA rate
 # 0.1, a terminal episode end (matching the truncated Monte Carlo returns of the opponent
-# model) and 100 critic-only iterations; actor lr 3e-3, 256 games.
+# model) and 100 critic-only iterations; actor lr 3e-3, 256 games. Tit-for-tat in 10 of 10
+# seeds at about 50 s per seed (docs/results.md).
 LOQA_PRESETS["ipd_cpu"] = {
-    **LOQA_PRESETS["ipd_logits"], "num_envs": 256, "iterations": 700, "lr": 3e-3,
+    **LOQA_PRESETS["ipd_logits"], "num_envs": 256, "iterations": 1000, "lr": 3e-3,
     "critic_lr": 0.03, "huber_delta": 100.0, "critic_updates": 5, "target_tau": 0.1,
     "bootstrap_end": False, "actor_warmup": 100,
 }
