@@ -25,7 +25,6 @@ from gymnasium import spaces
 
 import socialdilemmas
 from agents.algorithms import ALGORITHMS, Learner, LearnerConfig
-from agents.algorithms.base import build_network
 from agents.nn import NetworkPolicy
 from agents.policy import Policy
 
@@ -197,7 +196,10 @@ def load_policy(
     saved = next((agent for agent in agents if seat in agent["seats"]), None)
     if saved is None:
         raise CheckpointError(f"checkpoint {path} has no agent for seat {seat}")
-    network = build_network(config, env.single_observation_space, env.single_action_space)
+    learner_class = ALGORITHMS[payload["algorithm"]][1]
+    network = learner_class.build_policy_network(
+        config, env.single_observation_space, env.single_action_space
+    )
     try:
         network.load_state_dict(saved["network"])
     except RuntimeError as error:

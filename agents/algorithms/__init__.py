@@ -2,18 +2,20 @@
 
 :data:`ALGORITHMS` maps a name (``--algo`` on the command line) to its config class and its
 learner class. A new algorithm is a module defining both plus one line here. Building blocks
-that are not learners yet (``loqa_parts``) are not registered.
+that are not learners (``loqa_parts``) are not registered.
 """
 
 from __future__ import annotations
 
 from agents.algorithms.actor_critic import ActorCriticConfig, ActorCriticLearner
 from agents.algorithms.base import Learner, LearnerConfig
+from agents.algorithms.loqa import LOQAConfig, LOQALearner
 from agents.algorithms.ppo import PPOConfig, PPOLearner, PPOSummedConfig, PPOSummedLearner
 
 #: algorithm name -> (config class, learner class)
 ALGORITHMS: dict[str, tuple[type[LearnerConfig], type[Learner]]] = {
     "actor_critic": (ActorCriticConfig, ActorCriticLearner),
+    "loqa": (LOQAConfig, LOQALearner),
     "ppo": (PPOConfig, PPOLearner),
     "ppo_summed": (PPOSummedConfig, PPOSummedLearner),
 }

@@ -264,6 +264,20 @@ class Learner:
         """Build a fresh actor-critic for this env's spaces, shaped by the config."""
         return build_network(self.config, self.observation_space, self.action_space)
 
+    @classmethod
+    def build_policy_network(
+        cls,
+        config: LearnerConfig,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+    ) -> ActorCritic:
+        """The network a checkpoint of this learner holds, for ``config`` and these spaces.
+
+        :func:`agents.checkpoint.load_policy` builds it to load a saved agent; learners with
+        other networks (LOQA's actor and Q-critic) override it.
+        """
+        return build_network(config, observation_space, action_space)
+
     def make_agent(self, seats: tuple[int, ...]) -> Agent:
         """Network, Adam optimizer, optional target critic and policy for ``seats``."""
         network = self.make_network()

@@ -52,6 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
         "checkpoint); only seat 0 learns",
     )
+    parser.add_argument(
+        "--preset", default=None,
+        help="start from a named set of the algorithm's hyperparameters (its config class's "
+        "presets, e.g. loqa: coin_iclr, ipd_logits, coin_cpu, ipd_cpu); options typed override it",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(
         parser,
@@ -72,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         given["env_kwargs"] = {**given.get("env_kwargs", {}), **env_kwargs(args.env_arg)}
     try:
         if args.resume:
+            if args.preset:
+                return _error("a resumed run keeps its config; --preset cannot be combined")
             fixed = sorted(set(given) - set(RESUMABLE_OVERRIDES))
             if fixed:
                 return _error(
@@ -87,7 +94,16 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             config_class = ALGORITHMS[args.algo][0]
-            config = config_class.from_dict(given)
+            values = dict(given)
+            if args.preset:
+                presets = getattr(config_class, "presets", {})
+                if args.preset not in presets:
+                    return _error(
+                        f"algorithm {args.algo!r} has no preset {args.preset!r} "
+                        f"(presets: {sorted(presets) or 'none'})"
+                    )
+                values = {**presets[args.preset], **given}
+            config = config_class.from_dict(values)
             opponent = (
                 load_agent(args.opponent, config.env_id, **config.env_kwargs)
                 if args.opponent else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import gymnasium
 import numpy as np
 import pytest
 import torch
@@ -40,6 +41,13 @@ def parameters(learner: Learner) -> list[torch.Tensor]:
     ("env_id", "variant", "kwargs"), env_variants(), ids=[f"{e}-{v}" for e, v, _ in env_variants()]
 )
 def test_every_algorithm_trains_on_every_game(algo, env_id, variant, kwargs):
+    space = socialdilemmas.make_vec(env_id, 1, **kwargs).single_action_space
+    if getattr(get_algorithm(algo)[1], "discrete_actions_only", False) and not isinstance(
+        space, gymnasium.spaces.Discrete
+    ):
+        with pytest.raises(TypeError, match="Discrete"):
+            tiny(algo, env_id, kwargs)
+        return
     learner = tiny(algo, env_id, kwargs)
     before = parameters(learner)
     for _ in range(2):
@@ -62,7 +70,7 @@ def test_self_play_trains_one_network_on_both_seats(algo, encoder):
     policies = learner.policies()
     assert policies[0] is policies[1]
     learner.train_iteration()
-    independent = tiny(algo)
+    independent = tiny(algo, self_play=False)
     assert [a.seats for a in independent.agents] == [(0,), (1,)]
 
 
