@@ -6,6 +6,7 @@ options typed change the chosen algorithm's defaults::
     socialdilemmas train --algo ppo --env ipd_v0 --num-envs 256 --iterations 100
     socialdilemmas train --algo ppo --env coin_game_v0 --self-play --run-dir runs/coin
     socialdilemmas train --resume runs/coin/checkpoints/iter_000050.pt
+    socialdilemmas train --preset aa_ipd --seed 3     # a named preset; options override it
 """
 
 from __future__ import annotations
@@ -24,8 +25,16 @@ RESUMABLE_OVERRIDES = ("iterations",)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``train``: the algorithm, the run folder, resume, and every config field."""
+    from agents.algorithms.presets import PRESETS
+
     parser.add_argument(
-        "--algo", choices=sorted(ALGORITHMS), default="ppo", help="algorithm (default: ppo)"
+        "--algo", choices=sorted(ALGORITHMS), default=None,
+        help="algorithm (default: the preset's, else ppo)",
+    )
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default=None,
+        help="start from these named hyperparameters (agents/algorithms/presets.py); the "
+        "options typed override them",
     )
     parser.add_argument(
         "--run-dir", default=None,
@@ -63,13 +72,29 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
             )
         else:
-            config_class = ALGORITHMS[args.algo][0]
-            config = config_class.from_dict(given)
-            learner = train(config, args.algo, run_dir=args.run_dir, progress=not args.no_progress)
+            algo, values = _algorithm_and_values(args, given)
+            config = ALGORITHMS[algo][0].from_dict(values)
+            learner = train(config, algo, run_dir=args.run_dir, progress=not args.no_progress)
     except (CheckpointError, ValueError, KeyError, FileExistsError, FileNotFoundError) as error:
         return _error(str(error.args[0]) if isinstance(error, KeyError) else str(error))
     print(f"trained {learner.iteration} iterations; run folder: {learner.run_dir}")
     return 0
+
+
+def _algorithm_and_values(
+    args: argparse.Namespace, given: dict
+) -> tuple[str, dict]:
+    """The algorithm to train and its config values: the preset's (if any) updated by ``given``."""
+    from agents.algorithms.presets import PRESETS
+
+    if getattr(args, "preset", None) is None:
+        return args.algo or "ppo", given
+    preset = PRESETS[args.preset]
+    if args.algo is not None and args.algo != preset.algorithm:
+        raise ValueError(
+            f"preset {args.preset!r} is for --algo {preset.algorithm}, not {args.algo}"
+        )
+    return preset.algorithm, {**preset.values, **given}
 
 
 def _error(message: str) -> int:
