@@ -11,6 +11,7 @@ Usage (from the repository root; one torch thread)::
     python benchmarks/reproduce_aa.py ipd --seeds 0 1 2 3 4 5 6 7 8 9
     python benchmarks/reproduce_aa.py negotiation --seeds 0 --preset aa_negotiation
     python benchmarks/reproduce_aa.py negotiation --seeds 0 --preset ppo_negotiation
+    python benchmarks/reproduce_aa.py ipd --curve   # evaluate every stored checkpoint too
 """
 
 from __future__ import annotations
@@ -112,6 +113,23 @@ def ipd_verdict(row: dict[str, float]) -> bool:
     )
 
 
+def curve(preset: str, seeds: list[int], out: Path) -> list[dict[str, float]]:
+    """Evaluate every ``iter_*.pt`` checkpoint of each seed's run (the course of training)."""
+    rows = []
+    for seed in seeds:
+        for checkpoint in sorted((out / f"{preset}_s{seed}" / "checkpoints").glob("iter_*.pt")):
+            config = restore_learner(checkpoint).config
+            row = {"seed": seed, "iteration": int(checkpoint.stem.split("_")[1])}
+            row.update(evaluate(checkpoint, config.env_id, config.env_kwargs))
+            if config.env_id == "ipd_v0" and config.encoder == "mlp":
+                row.update({f"p_cooperate|{k}": v for k, v in policy_table(checkpoint).items()})
+                row["tft_like"] = float(ipd_verdict(row))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    (out / f"{preset}_curve.json").write_text(json.dumps(rows, indent=1) + "\n")
+    return rows
+
+
 def main() -> None:
     """Parse arguments, run the seeds, write the JSON and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,6 +138,8 @@ def main() -> None:
     parser.add_argument("--preset", default=None, help="preset (default: aa_<game>)")
     parser.add_argument("--out", default="runs/reproduce_aa", help="folder of the run folders")
     parser.add_argument("--set", default="{}", help="JSON config overrides, e.g. iterations")
+    parser.add_argument("--curve", action="store_true",
+                        help="after training, also evaluate every stored checkpoint")
     args = parser.parse_args()
     preset = args.preset or f"aa_{args.game}"
     out = Path(args.out)
@@ -133,6 +153,8 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     (out / f"{preset}_results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    if args.curve:
+        curve(preset, args.seeds, out)
     columns = [k for k in rows[0] if k not in ("env_steps",) and not k.startswith("self_p_")]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
