@@ -140,6 +140,11 @@ class AdvantageAlignmentConfig(LearnerConfig):
             raise ValueError("replay_fraction > 0 needs self_play (past copies of one agent)")
         if self.critic_lr < 0 or self.critic_warmup < 0:
             raise ValueError("critic_lr and critic_warmup must be >= 0")
+        if self.bootstrap_truncation and self.critic_target != "gae":
+            raise ValueError(
+                "bootstrap_truncation needs critic_target='gae' (the td0, mc and interpolate "
+                "targets end each episode without a bootstrap)"
+            )
         if self.log_prob_min > 0:
             raise ValueError(f"log_prob_min must be <= 0 (0 disables), got {self.log_prob_min}")
 
@@ -214,15 +219,27 @@ def seat_estimates(
     dones: torch.Tensor,
     gamma: float,
     gae_lambda: float,
+    last_observations: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Values and GAE advantages ``(T, N)`` of one seat's sequences under ``critic``.
 
-    Episodes end at ``dones`` without bootstrapping (the games are truncated at ``max_cycles``,
-    as the learners' default ``bootstrap_truncation=False``).
+    Without ``last_observations`` episodes end at ``dones`` with no bootstrap (the learners'
+    default ``bootstrap_truncation=False``); with them (``(N, *obs_shape)``, the observation
+    after the last step) the truncated end is bootstrapped with their value, as
+    :meth:`Learner.estimate` does under ``bootstrap_truncation``.
     """
-    values = critic.values(observations, starts)
-    next_values = torch.cat([values[1:], torch.zeros_like(values[:1])])
-    return values, gae(rewards, values, next_values, dones, gamma, gae_lambda)
+    if last_observations is None:
+        values = critic.values(observations, starts)
+        next_values = torch.cat([values[1:], torch.zeros_like(values[:1])])
+        return values, gae(rewards, values, next_values, dones, gamma, gae_lambda)
+    extended = torch.cat([observations, last_observations.unsqueeze(0)])
+    extended_starts = torch.cat([starts, torch.zeros_like(starts[:1])])
+    all_values = critic.values(extended, extended_starts)
+    values, next_values = all_values[:-1], all_values[1:]
+    advantages = gae(
+        rewards, values, next_values, dones, gamma, gae_lambda, terminals=torch.zeros_like(dones)
+    )
+    return values, advantages
 
 
 def critic_targets(
@@ -340,6 +357,7 @@ class AdvantageAlignmentLearner(Learner):
             values, advantages = seat_estimates(
                 critic, trajectory.observations[:, :, 1], trajectory.episode_starts,
                 rewards[..., 1], trajectory.dones, c.gamma, c.gae_lambda,
+                trajectory.next_observations[:, 1] if c.bootstrap_truncation else None,
             )
             estimates.values[..., 1] = values
             estimates.advantages[..., 1] = advantages
@@ -349,6 +367,7 @@ class AdvantageAlignmentLearner(Learner):
             values, advantages = seat_estimates(
                 network, trajectory.observations[:, index, 1], trajectory.episode_starts[:, index],
                 rewards[:, index, 1], trajectory.dones[:, index], c.gamma, c.gae_lambda,
+                trajectory.next_observations[index, 1] if c.bootstrap_truncation else None,
             )
             estimates.values[:, index, 1] = values
             estimates.advantages[:, index, 1] = advantages

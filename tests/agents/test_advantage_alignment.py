@@ -22,6 +22,7 @@ from agents.algorithms.advantage_alignment import (
     ProximalAdvantageAlignmentLearner,
     RoutedPolicy,
     critic_targets,
+    seat_estimates,
 )
 from agents.algorithms.base import Estimates, stack_seats
 from agents.algorithms.ppo import PPOConfig, PPOLearner
@@ -195,9 +196,29 @@ def test_replay_games_are_played_by_past_selves_and_not_trained_on():
     assert not torch.isnan(batch.old_log_probs).any()
 
 
+@pytest.mark.parametrize("bootstrap", [False, True])
+def test_seat_estimates_match_the_learners_own_estimates(bootstrap):
+    """The path used for past selves and fixed opponents computes what the base learner does."""
+    config = AdvantageAlignmentConfig(**SMALL, self_play=True, bootstrap_truncation=bootstrap,
+                                      critic_target="gae", target_tau=0.5)
+    learner = AdvantageAlignmentLearner(config)
+    learner.train_iteration()  # a target critic that differs from the network
+    trajectory = learner.collect()
+    estimates = learner.estimate(trajectory)
+    values, advantages = seat_estimates(
+        learner.agents[0].target, trajectory.observations[:, :, 1], trajectory.episode_starts,
+        trajectory.rewards[..., 1], trajectory.dones, config.gamma, config.gae_lambda,
+        trajectory.next_observations[:, 1] if bootstrap else None,
+    )
+    torch.testing.assert_close(values, estimates.values[..., 1])
+    torch.testing.assert_close(advantages, estimates.advantages[..., 1])
+
+
 def test_replay_needs_self_play():
     with pytest.raises(ValueError, match="self_play"):
         AdvantageAlignmentConfig(**SMALL, replay_fraction=0.5)
+    with pytest.raises(ValueError, match="bootstrap_truncation needs"):
+        AdvantageAlignmentConfig(**SMALL, bootstrap_truncation=True, critic_target="mc")
 
 
 def test_fixed_opponent_gets_advantages_from_the_learners_critic():
