@@ -183,12 +183,17 @@ PRESETS: dict[str, Preset] = {
     ),
     "aa_coin_paper": Preset(
         "aa",
-        "Coin Game 3x3, T 50, with the stored hyperparameters of the paper's Coin Game AA "
+        "Coin Game 3x3, T 50, with most of the stored hyperparameters of the paper's Coin Game AA "
         "checkpoints (AA-NB in MiladInk/loqa): actor lr 1e-3, critic lr 1e-2, entropy 0.1, grad "
         "clip 10, batch 512, GRU 64 after one dense layer, agent replay buffer 10000 snapshots "
         "pushed every 10 iterations. Differences: those runs used LOQA's estimator with a "
         "stop-gradient normaliser, here it is A*; LOQA plays every episode against a past self, "
-        "here half of them (replay_fraction 0.5).",
+        "here half of them (replay_fraction 0.5); entropy 0.01, not 0.1: with our standardised "
+        "advantages 0.1 kept the policy uniform (measured: entropy ln 4 after 140 iterations). "
+        "A* in the Melting Pot code's form (standardised A1 and A2, running mean, beta 1) and "
+        "a target critic at tau 0.05: with the paper's discounted sum on raw advantages and "
+        "tau 0.005 the shaping term's noise swamped A1 and the policy stayed uniform for 175 "
+        "iterations.",
         {
             "env_id": "coin_game_v0",
             "env_kwargs": {"max_cycles": 50},
@@ -197,12 +202,15 @@ PRESETS: dict[str, Preset] = {
             "gamma": 0.96,
             "lr": 1e-3,
             "critic_lr": 1e-2,
-            "ent_coef": 0.1,
+            "ent_coef": 0.01,
             "max_grad_norm": 10.0,
             "encoder": "gru",
             "hidden_sizes": (64,),
             "gru_size": 64,
             "aa_beta": 1.0,
+            "aa_running_mean": True,
+            "aa_normalize_first": True,
+            "target_tau": 0.05,
             "replay_fraction": 0.5,
             "replay_capacity": 10000,
             "replay_push_every": 10,
