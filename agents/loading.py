@@ -10,6 +10,8 @@ spec                                 meaning
 ``sb3:ALGO:PATH.zip``                the same for another SB3 / sb3-contrib algorithm (``A2C``,
                                      ``DQN``, ``RecurrentPPO``, ...)
 ``always_defect``, ...               a scripted strategy (:data:`agents.scripted.SCRIPTED_NAMES`)
+``baseline:NAME``                    a trained checkpoint shipped with the package
+                                     (:mod:`agents.baselines`, e.g. ``baseline:aa_ipd``)
 ``package.module:factory``           ``factory`` is called and returns anything
 ``path/to/file.py:factory``          :func:`agents.policy.as_policy` accepts (see below)
 ``PATH``                             a checkpoint of our learners
@@ -79,6 +81,14 @@ def _load(spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any]) -> Poli
         return _load_sb3(spec[len("sb3:"):])
     if spec in SCRIPTED_NAMES:
         return scripted_policy(spec, env_id, **env_kwargs)
+    if spec.startswith("baseline:"):
+        from agents.baselines import baseline_path
+
+        try:
+            path = baseline_path(spec[len("baseline:"):])
+        except KeyError as error:
+            raise AgentSpecError(str(error.args[0])) from None
+        return _load(str(path), env_id, game, env_kwargs)
     module_spec = _MODULE_SPEC.match(spec)
     if module_spec and not Path(spec).exists():
         return _load_factory(spec, module_spec["module"], module_spec["attr"], env_id, game,

@@ -8,12 +8,20 @@ that are not learners (``loqa_parts``) are not registered.
 from __future__ import annotations
 
 from agents.algorithms.actor_critic import ActorCriticConfig, ActorCriticLearner
+from agents.algorithms.advantage_alignment import (
+    AdvantageAlignmentConfig,
+    AdvantageAlignmentLearner,
+    ProximalAdvantageAlignmentConfig,
+    ProximalAdvantageAlignmentLearner,
+)
 from agents.algorithms.base import Learner, LearnerConfig
 from agents.algorithms.loqa import LOQAConfig, LOQALearner
 from agents.algorithms.ppo import PPOConfig, PPOLearner, PPOSummedConfig, PPOSummedLearner
 
 #: algorithm name -> (config class, learner class)
 ALGORITHMS: dict[str, tuple[type[LearnerConfig], type[Learner]]] = {
+    "aa": (AdvantageAlignmentConfig, AdvantageAlignmentLearner),
+    "paa": (ProximalAdvantageAlignmentConfig, ProximalAdvantageAlignmentLearner),
     "actor_critic": (ActorCriticConfig, ActorCriticLearner),
     "loqa": (LOQAConfig, LOQALearner),
     "ppo": (PPOConfig, PPOLearner),

@@ -6,6 +6,7 @@ options typed change the chosen algorithm's defaults::
     socialdilemmas train --algo ppo --env ipd_v0 --num-envs 256 --iterations 100
     socialdilemmas train --algo ppo --env coin_game_v0 --self-play --run-dir runs/coin
     socialdilemmas train --resume runs/coin/checkpoints/iter_000050.pt
+    socialdilemmas train --preset aa_ipd --seed 3     # a named preset; options override it
     socialdilemmas train --algo ppo --env ipd_v0 --opponent tit_for_tat
 
 ``--opponent`` takes any agent spec of ``socialdilemmas evaluate`` (a scripted name,
@@ -30,8 +31,18 @@ RESUMABLE_OVERRIDES = ("iterations",)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``train``: the algorithm, the run folder, resume, and every config field."""
+    from agents.algorithms.presets import PRESETS
+
     parser.add_argument(
-        "--algo", choices=sorted(ALGORITHMS), default="ppo", help="algorithm (default: ppo)"
+        "--algo", choices=sorted(ALGORITHMS), default=None,
+        help="algorithm (default: the preset's, else ppo)",
+    )
+    parser.add_argument(
+        "--preset", default=None, metavar="NAME",
+        help="start from these named hyperparameters, one of "
+        f"{', '.join(sorted(PRESETS))} (agents/algorithms/presets.py), or, with --algo, one of "
+        "that algorithm's own presets (loqa: coin_iclr, ipd_logits, coin_cpu, ipd_cpu); the "
+        "options typed override them",
     )
     parser.add_argument(
         "--run-dir", default=None,
@@ -51,11 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--opponent", metavar="SPEC", default=None,
         help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
         "checkpoint); only seat 0 learns",
-    )
-    parser.add_argument(
-        "--preset", default=None,
-        help="start from a named set of the algorithm's hyperparameters (its config class's "
-        "presets, e.g. loqa: coin_iclr, ipd_logits, coin_cpu, ipd_cpu); options typed override it",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(
@@ -93,23 +99,14 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.no_progress, opponent=opponent,
             )
         else:
-            config_class = ALGORITHMS[args.algo][0]
-            values = dict(given)
-            if args.preset:
-                presets = getattr(config_class, "presets", {})
-                if args.preset not in presets:
-                    return _error(
-                        f"algorithm {args.algo!r} has no preset {args.preset!r} "
-                        f"(presets: {sorted(presets) or 'none'})"
-                    )
-                values = {**presets[args.preset], **given}
-            config = config_class.from_dict(values)
+            algo, values = _algorithm_and_values(args, given)
+            config = ALGORITHMS[algo][0].from_dict(values)
             opponent = (
                 load_agent(args.opponent, config.env_id, **config.env_kwargs)
                 if args.opponent else None
             )
             learner = train(
-                config, args.algo, run_dir=args.run_dir, progress=not args.no_progress,
+                config, algo, run_dir=args.run_dir, progress=not args.no_progress,
                 opponent=opponent,
             )
     except (
@@ -118,6 +115,30 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(error.args[0]) if isinstance(error, KeyError) else str(error))
     print(f"trained {learner.iteration} iterations; run folder: {learner.run_dir}")
     return 0
+
+
+def _algorithm_and_values(
+    args: argparse.Namespace, given: dict
+) -> tuple[str, dict]:
+    """The algorithm to train and its config values: the preset's (if any) updated by ``given``."""
+    from agents.algorithms.presets import PRESETS
+
+    if getattr(args, "preset", None) is None:
+        return args.algo or "ppo", given
+    if args.preset not in PRESETS:
+        own = getattr(ALGORITHMS[args.algo][0], "presets", {}) if args.algo else {}
+        if args.preset not in own:
+            raise ValueError(
+                f"unknown preset {args.preset!r} for --algo {args.algo or '(none)'}; presets: "
+                f"{sorted(PRESETS)}" + (f", {args.algo}'s own: {sorted(own)}" if own else "")
+            )
+        return args.algo, {**own[args.preset], **given}
+    preset = PRESETS[args.preset]
+    if args.algo is not None and args.algo != preset.algorithm:
+        raise ValueError(
+            f"preset {args.preset!r} is for --algo {preset.algorithm}, not {args.algo}"
+        )
+    return preset.algorithm, {**preset.values, **given}
 
 
 def _error(message: str) -> int:

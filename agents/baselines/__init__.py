@@ -1,0 +1,60 @@
+"""Trained checkpoints shipped inside the package, loadable by name without any training.
+
+Each ``<name>.pt`` here is a slimmed checkpoint of a reproduction run (networks and config only:
+no optimizer state, target critics or replay buffer, so it plays but does not resume). Load one
+as a policy with the agent spec ``baseline:<name>``, e.g. in a league::
+
+    socialdilemmas league --env ipd_v0 --agents baseline:aa_ipd always_defect tit_for_tat
+
+or from Python: ``agents.loading.load_agent("baseline:aa_ipd", "ipd_v0")``. How each file was
+produced is in ``docs/results.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+#: the folder holding the bundled ``.pt`` files
+BASELINES_DIR = Path(__file__).resolve().parent
+
+
+def baseline_names() -> list[str]:
+    """Names of the bundled checkpoints (file stems), sorted."""
+    return sorted(path.stem for path in BASELINES_DIR.glob("*.pt"))
+
+
+def baseline_path(name: str) -> Path:
+    """Path of the bundled checkpoint ``name``; KeyError listing the known names otherwise."""
+    path = BASELINES_DIR / f"{name}.pt"
+    if not path.is_file():
+        raise KeyError(f"no bundled baseline {name!r}; bundled: {baseline_names()}")
+    return path
+
+
+def export_baseline(checkpoint: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Write a slim copy of ``checkpoint`` (a run's ``final.pt``) for bundling.
+
+    Keeps the format header, algorithm, config, spaces, iteration and each agent's seats and
+    network weights; drops optimizer states, target critics and anything else the learner saved
+    (e.g. an agent replay buffer), which only matter for resuming.
+    """
+    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    learner = payload["learner"]
+    payload["learner"] = {
+        "iteration": learner["iteration"],
+        "agents": [
+            {"seats": agent["seats"], "network": agent["network"], "optimizer": None,
+             "target": None}
+            for agent in learner["agents"]
+        ],
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, out)
+    return out
+
+
+__all__ = ["BASELINES_DIR", "baseline_names", "baseline_path", "export_baseline"]

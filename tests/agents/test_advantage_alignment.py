@@ -1,0 +1,303 @@
+"""Advantage Alignment and Proximal AA learners: the aligned advantage reaches the update, the
+agent replay buffer, presets, checkpoints, the command line, and a short IPD learning check.
+
+(Every registered algorithm, aa and paa included, also runs on every game and action type in
+``test_learners.py``.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from agents.algorithms import ALGORITHMS
+from agents.algorithms.actor_critic import ActorCriticConfig, ActorCriticLearner
+from agents.algorithms.advantage_alignment import (
+    AdvantageAlignmentConfig,
+    AdvantageAlignmentLearner,
+    ProximalAdvantageAlignmentConfig,
+    ProximalAdvantageAlignmentLearner,
+    RoutedPolicy,
+    critic_targets,
+    seat_estimates,
+)
+from agents.algorithms.base import Estimates, stack_seats
+from agents.algorithms.ppo import PPOConfig, PPOLearner
+from agents.algorithms.presets import PRESETS, preset_config
+from agents.checkpoint import restore_learner, save_checkpoint
+from agents.cli import main
+from agents.scripted import scripted_policy
+from agents.shaping import normalize_advantages
+from agents.training import read_metrics, resume, train
+
+torch.set_num_threads(1)
+
+SMALL = {
+    "env_id": "ipd_v0", "env_kwargs": {"max_cycles": 5}, "num_envs": 8, "hidden_sizes": (8,),
+    "gru_size": 8, "iterations": 3,
+}
+#: fields that make AA's critic and estimates those of the naive learners
+NAIVE_LIKE = {"critic_target": "gae", "critic_loss": "mse", "target_tau": 0.5}
+
+
+def parameters(learner):
+    return [p.detach().clone() for a in learner.agents for p in a.network.parameters()]
+
+
+def hand_estimates(a0, a1):
+    """Estimates of one game (B = 1) whose seats' advantages are ``a0`` and ``a1``."""
+    advantages = torch.tensor([a0, a1], dtype=torch.float32).T[:, None, :]  # (T, 1, 2)
+    zeros = torch.zeros_like(advantages)
+    return Estimates(zeros, zeros, advantages, zeros, zeros)
+
+
+class FakeTrajectory:
+    def __init__(self, steps):
+        self.episode_starts = torch.zeros(steps, 1, dtype=torch.bool)
+        self.episode_starts[0] = True
+
+
+# ---- the aligned advantage ----------------------------------------------------------------------
+def test_shape_advantages_is_the_paper_formula_on_a_hand_computed_case():
+    # A*_t = A1_t + beta * gamma * (sum_{k<t} gamma^(t-k) A1_k) * A2_t, beta 0.5, gamma 0.9
+    learner = AdvantageAlignmentLearner(AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, gamma=0.9))
+    shaped = learner.shape_advantages(hand_estimates([1, 2, 3], [0.5, -1, 2]), FakeTrajectory(3))
+    # seat 0: t1 = 2 + .45 * (.9 * 1) * -1; t2 = 3 + .45 * (.81 * 1 + .9 * 2) * 2
+    torch.testing.assert_close(shaped[:, 0, 0], torch.tensor([1.0, 1.595, 5.349]))
+    # seat 1 is aligned with seat 0: t1 = -1 + .45 * (.9 * .5) * 2;
+    # t2 = 2 + .45 * (.81 * .5 + .9 * -1) * 3
+    torch.testing.assert_close(shaped[:, 0, 1], torch.tensor([0.5, -0.595, 1.33175]))
+
+
+def test_running_mean_variant_on_a_hand_computed_case():
+    # A*_t = A1_t + beta * (mean_{k<t} A1_k) * A2_t (the reference code), beta 0.5
+    config = AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, aa_running_mean=True)
+    shaped = AdvantageAlignmentLearner(config).shape_advantages(
+        hand_estimates([1, 2, 3], [0.5, -1, 2]), FakeTrajectory(3)
+    )
+    torch.testing.assert_close(shaped[:, 0, 0], torch.tensor([1.0, 1.5, 4.5]))
+
+
+@pytest.mark.parametrize(
+    ("aa_class", "aa_config", "naive_class", "naive_config", "extra"),
+    [
+        (AdvantageAlignmentLearner, AdvantageAlignmentConfig, ActorCriticLearner,
+         ActorCriticConfig, {}),
+        (ProximalAdvantageAlignmentLearner, ProximalAdvantageAlignmentConfig, PPOLearner,
+         PPOConfig, {"update_epochs": 2, "num_minibatches": 2}),
+    ],
+    ids=["aa-vs-actor_critic", "paa-vs-ppo"],
+)
+@pytest.mark.parametrize("self_play", [False, True])
+def test_beta_zero_is_exactly_the_naive_learner(
+    aa_class, aa_config, naive_class, naive_config, extra, self_play
+):
+    shared = {**SMALL, **extra, "self_play": self_play, "critic_loss": "mse", "target_tau": 0.5}
+    aa = aa_class(aa_config(**shared, aa_beta=0.0, critic_target="gae"))
+    naive = naive_class(naive_config(**shared))
+    for _ in range(3):
+        aa.train_iteration()
+        naive.train_iteration()
+    for a, b in zip(parameters(aa), parameters(naive), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # and a nonzero beta changes the update
+    shaped = aa_class(aa_config(**shared, aa_beta=1.0, critic_target="gae"))
+    for _ in range(3):
+        shaped.train_iteration()
+    assert any(not torch.equal(a, b) for a, b in zip(parameters(shaped), parameters(naive),
+                                                          strict=True))
+
+
+@pytest.mark.parametrize("proximal", [False, True])
+def test_the_update_follows_the_normalised_aligned_advantage(proximal):
+    config = AdvantageAlignmentConfig(**SMALL, self_play=True, aa_beta=2.0, proximal=proximal)
+    learner = AdvantageAlignmentLearner(config)
+    seen = []
+    original = learner.update_agent
+    learner.update_agent = lambda agent, batch, gen: seen.append(batch) or original(
+        agent, batch, gen
+    )
+    trajectory = learner.collect()
+    estimates = learner.estimate(trajectory)
+    expected = learner.shape_advantages(estimates, trajectory)
+    learner.update(trajectory)
+    torch.testing.assert_close(
+        seen[0].advantages, normalize_advantages(stack_seats(expected, (0, 1)))
+    )
+    # A* differs from the plain advantages (the shaping term is there)
+    assert not torch.allclose(expected, estimates.advantages)
+
+
+def test_interpolate_critic_target_is_the_mean_of_td0_and_monte_carlo():
+    rewards = torch.tensor([[1.0], [2.0], [3.0]])
+    values = torch.tensor([[10.0], [20.0], [30.0]])
+    dones = torch.tensor([[False], [False], [True]])
+    gamma = 0.5
+    td0 = torch.tensor([[1 + 0.5 * 20], [2 + 0.5 * 30], [3.0]])
+    mc = torch.tensor([[1 + 0.5 * 2 + 0.25 * 3], [2 + 0.5 * 3], [3.0]])
+    target = critic_targets("interpolate", rewards, values, values * 0, dones, gamma)
+    torch.testing.assert_close(target, (td0 + mc) / 2)
+    torch.testing.assert_close(critic_targets("td0", rewards, values, values, dones, gamma), td0)
+    torch.testing.assert_close(critic_targets("mc", rewards, values, values, dones, gamma), mc)
+
+
+# ---- agent replay buffer ------------------------------------------------------------------------
+def test_routed_policy_sends_each_game_to_its_policy():
+    cooperate = scripted_policy("always_cooperate", "ipd_v0")
+    defect = scripted_policy("always_defect", "ipd_v0")
+    routed = RoutedPolicy([(cooperate, np.array([0, 2])), (defect, np.array([1, 3]))])
+    routed.reset(4, seed=0)
+    actions, log_probs = routed.act_with_log_probs(np.eye(5, dtype=np.float32)[[4] * 4],
+                                                   np.ones(4, dtype=bool))
+    assert actions.tolist() == [0, 1, 0, 1]
+    assert np.isnan(log_probs).all()
+    with pytest.raises(ValueError, match="partition"):
+        RoutedPolicy([(cooperate, np.array([0, 2]))])
+
+
+def test_replay_games_are_played_by_past_selves_and_not_trained_on():
+    config = AdvantageAlignmentConfig(
+        **{**SMALL, "num_envs": 8}, self_play=True, replay_fraction=0.25, replay_push_every=1,
+        replay_snapshots=2, lr=0.5,
+    )
+    learner = AdvantageAlignmentLearner(config)
+    learner.train_iteration()  # pushes the initial network, then trains
+    assert learner.replay_games().tolist() == [6, 7]  # a quarter of the games
+    seen = []
+    original = learner.update_agent
+    learner.update_agent = lambda agent, batch, gen: seen.append(batch) or original(
+        agent, batch, gen
+    )
+    trajectory = learner.collect()
+    games = sorted(g for _, index in learner._replay_routes for g in index.tolist())
+    assert games == [6, 7]
+    snapshot = learner._replay_routes[0][0]
+    assert not all(torch.equal(a, b) for a, b in zip(snapshot.parameters(),
+                                                     learner.agents[0].network.parameters(),
+                                                     strict=True))
+    estimates = learner.estimate(trajectory)
+    # seat 1 of the replay games is not this network's data: no log-probabilities of it
+    assert torch.isnan(estimates.log_probs[:, 6:, 1]).all()
+    assert not torch.isnan(estimates.log_probs[:, :6, 1]).any()
+    # A2 of a replay game comes from the snapshot's critic
+    for network, index in learner._replay_routes:
+        index = torch.as_tensor(index)
+        values = network.values(trajectory.observations[:, index, 1],
+                                trajectory.episode_starts[:, index])
+        torch.testing.assert_close(estimates.values[:, index, 1], values)
+    learner.update(trajectory)
+    batch = seen[0]
+    assert batch.actions.shape[1] == 8 + 6  # seat 0 of every game, seat 1 of the current ones
+    expected = torch.cat([trajectory.actions[:, :, 0], trajectory.actions[:, :6, 1]], dim=1)
+    assert torch.equal(batch.actions, expected)
+    assert not torch.isnan(batch.old_log_probs).any()
+
+
+@pytest.mark.parametrize("bootstrap", [False, True])
+def test_seat_estimates_match_the_learners_own_estimates(bootstrap):
+    """The path used for past selves and fixed opponents computes what the base learner does."""
+    config = AdvantageAlignmentConfig(**SMALL, self_play=True, bootstrap_truncation=bootstrap,
+                                      critic_target="gae", target_tau=0.5)
+    learner = AdvantageAlignmentLearner(config)
+    learner.train_iteration()  # a target critic that differs from the network
+    trajectory = learner.collect()
+    estimates = learner.estimate(trajectory)
+    values, advantages = seat_estimates(
+        learner.agents[0].target, trajectory.observations[:, :, 1], trajectory.episode_starts,
+        trajectory.rewards[..., 1], trajectory.dones, config.gamma, config.gae_lambda,
+        trajectory.next_observations[:, 1] if bootstrap else None,
+    )
+    torch.testing.assert_close(values, estimates.values[..., 1])
+    torch.testing.assert_close(advantages, estimates.advantages[..., 1])
+
+
+def test_replay_needs_self_play():
+    with pytest.raises(ValueError, match="self_play"):
+        AdvantageAlignmentConfig(**SMALL, replay_fraction=0.5)
+    with pytest.raises(ValueError, match="bootstrap_truncation needs"):
+        AdvantageAlignmentConfig(**SMALL, bootstrap_truncation=True, critic_target="mc")
+
+
+def test_fixed_opponent_gets_advantages_from_the_learners_critic():
+    config = AdvantageAlignmentConfig(**SMALL, aa_beta=1.0)
+    learner = AdvantageAlignmentLearner(config, opponent=scripted_policy("tit_for_tat", "ipd_v0"))
+    estimates = learner.estimate(learner.collect())
+    assert torch.isfinite(estimates.advantages).all()
+    learner.train_iteration()
+
+
+# ---- checkpoints, resume, presets, command line -------------------------------------------------
+def test_checkpoint_round_trip_and_exact_resume_with_replay(tmp_path):
+    config = AdvantageAlignmentConfig(
+        **{**SMALL, "iterations": 4}, self_play=True, replay_fraction=0.5, replay_push_every=1,
+        checkpoint_every=2,
+    )
+    whole = train(config, "aa", tmp_path / "whole", False)
+    train(config, "aa", tmp_path / "cut", False)
+    resumed = resume(tmp_path / "cut" / "checkpoints" / "iter_000002.pt", progress=False)
+    assert len(resumed.replay) == 4 == len(whole.replay)
+    for a, b in zip(parameters(whole), parameters(resumed), strict=True):
+        assert torch.equal(a, b)
+    no_seconds = [{k: v for k, v in read_metrics(tmp_path / d / "metrics.csv").items()
+                   if k != "seconds"} for d in ("whole", "cut")]
+    assert no_seconds[0] == no_seconds[1]
+    path = save_checkpoint(whole, tmp_path / "x.pt")
+    assert restore_learner(path, algorithm="aa").iteration == 4
+
+
+def test_presets_build_their_configs():
+    for name, preset in PRESETS.items():
+        config = preset_config(name, seed=7)
+        assert isinstance(config, ALGORITHMS[preset.algorithm][0]) and config.seed == 7
+    assert preset_config("aa_negotiation_paper").num_envs == 8192
+    with pytest.raises(KeyError, match="unknown preset"):
+        preset_config("nope")
+
+
+def test_cli_trains_aa_and_paa_and_presets(tmp_path, capsys):
+    for algo in ("aa", "paa"):
+        run = tmp_path / algo
+        assert main(["train", "--algo", algo, "--env-kwargs", '{"max_cycles": 4}', "--num-envs",
+                     "4", "--iterations", "2", "--hidden-sizes", "8", "--gru-size", "8",
+                     "--num-minibatches", "2", "--aa-beta", "0.7", "--run-dir", str(run),
+                     "--no-progress"]) == 0
+        saved = json.loads((run / "config.json").read_text())
+        assert saved["algorithm"] == algo and saved["config"]["aa_beta"] == 0.7
+        assert saved["config"]["proximal"] is (algo == "paa")
+    run = tmp_path / "preset"
+    assert main(["train", "--preset", "aa_ipd", "--iterations", "2", "--num-envs", "4",
+                 "--run-dir", str(run), "--no-progress"]) == 0
+    config = json.loads((run / "config.json").read_text())["config"]
+    assert config["aa_beta"] == 10.0 and config["iterations"] == 2 and config["self_play"]
+    assert main(["train", "--preset", "aa_ipd", "--algo", "ppo", "--no-progress",
+                 "--run-dir", str(tmp_path / "bad")]) == 2
+    assert "is for --algo aa" in capsys.readouterr().err
+
+
+# ---- learning -----------------------------------------------------------------------------------
+def p_cooperate(learner) -> list[float]:
+    """P(cooperate | CC, CD, DC, DD, start) of a memory-one (MLP) IPD learner."""
+    network = learner.agents[0].network
+    with torch.no_grad():
+        dist, _ = network(torch.eye(5)[None], torch.zeros(1, 5, dtype=torch.bool))
+        return dist.log_prob(torch.zeros(1, 5, dtype=torch.long)).exp()[0].tolist()
+
+
+def test_aa_learns_reciprocity_in_the_ipd_where_the_naive_learner_defects():
+    """The aa_ipd preset, 400 iterations (~10 s): the aligned advantage turns self-play from
+    mutual defection to tit-for-tat-like play; with beta = 0 (the shaping term dropped) the same
+    learner only defects."""
+    shaped = AdvantageAlignmentLearner(preset_config("aa_ipd", iterations=400))
+    naive = AdvantageAlignmentLearner(preset_config("aa_ipd", aa_beta=0.0, iterations=400))
+    for _ in range(100):
+        naive.train_iteration()
+    for _ in range(400):
+        shaped.train_iteration()
+    cc, cd, dc, dd, _ = p_cooperate(shaped)
+    assert cc > 0.8 and dc > 0.5  # cooperates after mutual cooperation and after being forgiven
+    assert dd < 0.2  # and not after mutual defection
+    naive_cc, _, naive_dc, _, _ = p_cooperate(naive)
+    assert naive_cc < 0.2 and naive_dc < 0.2

@@ -1,0 +1,55 @@
+"""Bundled baselines: every shipped checkpoint loads by name and plays a match."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from agents.algorithms.advantage_alignment import AdvantageAlignmentConfig
+from agents.baselines import BASELINES_DIR, baseline_names, baseline_path, export_baseline
+from agents.checkpoint import checkpoint_config, load_policy, read_checkpoint
+from agents.evaluation import match
+from agents.loading import AgentSpecError, load_agent
+from agents.scripted import scripted_policy
+from agents.training import train
+
+#: size budget of one bundled file (the package ships them all)
+MAX_BYTES = 300_000
+
+
+def test_the_advantage_alignment_baselines_are_bundled():
+    assert "aa_ipd" in baseline_names()
+
+
+@pytest.mark.parametrize("name", baseline_names())
+def test_every_bundled_baseline_loads_by_name_and_plays(name):
+    path = baseline_path(name)
+    assert path.stat().st_size <= MAX_BYTES
+    config = checkpoint_config(read_checkpoint(path), path)
+    policy = load_agent(f"baseline:{name}", config.env_id, **config.env_kwargs)
+    defect = scripted_policy("always_defect", config.env_id, **config.env_kwargs)
+    result = match(policy, defect, config.env_id, episodes=4, seed=0, **config.env_kwargs)
+    assert all(math.isfinite(r) for r in result.rewards)
+
+
+def test_unknown_baseline_names_the_bundled_ones():
+    with pytest.raises(AgentSpecError, match="no bundled baseline 'nope'.*aa_ipd"):
+        load_agent("baseline:nope", "ipd_v0")
+
+
+def test_export_keeps_the_policy_and_drops_the_training_state(tmp_path):
+    config = AdvantageAlignmentConfig(
+        env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=4, iterations=2,
+        hidden_sizes=(8,), gru_size=8, self_play=True, replay_fraction=0.5, replay_push_every=1,
+    )
+    train(config, "aa", tmp_path / "run", False)
+    final = tmp_path / "run" / "checkpoints" / "final.pt"
+    slim = export_baseline(final, tmp_path / "slim.pt")
+    assert slim.stat().st_size < final.stat().st_size
+    assert "replay" not in read_checkpoint(slim)["learner"]
+    for a, b in zip(load_policy(final).network.parameters(),
+                    load_policy(slim).network.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert BASELINES_DIR.is_dir()
