@@ -10,7 +10,7 @@ plain callables all satisfy it (see :func:`as_policy`), so any of them can sit i
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,83 @@ class CallablePolicy(Policy):
     def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
         """Call the function on the batch."""
         return np.asarray(self.fn(observations))
+
+
+class RoutingPolicy(Policy):
+    """Plays one seat of a batch whose games are split between several policies.
+
+    Game ``i`` is played by ``policies[groups[i]]``; each sub-policy sees only its games (its
+    memory and its randomness are its own). Used for LOQA's self-play against a buffer of past
+    selves, where each game of a batch faces its own snapshot, and for Advantage Alignment's
+    agent replay buffer.
+
+    Args:
+        policies: the sub-policies.
+        groups: ``(num_envs,)`` int, the sub-policy of each game.
+        name: label in tables.
+
+    """
+
+    def __init__(
+        self, policies: Sequence[Policy], groups: np.ndarray, name: str = "routed"
+    ) -> None:
+        self.policies = list(policies)
+        self.groups = np.asarray(groups, dtype=np.int64)
+        if self.groups.ndim != 1 or (
+            len(self.groups) and not 0 <= self.groups.min() <= self.groups.max() < len(policies)
+        ):
+            raise ValueError(f"groups must index the {len(policies)} policies, got {groups!r}")
+        self.name = name
+        self._members = [np.flatnonzero(self.groups == g) for g in range(len(self.policies))]
+
+    @classmethod
+    def from_routes(
+        cls, routes: Sequence[tuple[Policy, np.ndarray]], name: str = "routed"
+    ) -> RoutingPolicy:
+        """Build from ``(policy, game indices)`` pairs whose indices partition the batch."""
+        indices = [np.asarray(index, dtype=np.int64) for _, index in routes]
+        num_envs = sum(len(index) for index in indices)
+        covered = np.sort(np.concatenate(indices)) if indices else np.zeros(0, np.int64)
+        if not np.array_equal(covered, np.arange(num_envs)):
+            raise ValueError("the routes' game indices must partition range(num_envs)")
+        groups = np.empty(num_envs, dtype=np.int64)
+        for group, index in enumerate(indices):
+            groups[index] = group
+        return cls([policy for policy, _ in routes], groups, name=name)
+
+    def reset(self, num_envs: int, seed: int | None = None) -> None:
+        """Reset each sub-policy for its own games, from seeds derived from ``seed``."""
+        from agents.algorithms.base import derive_seed  # the learners' seed scheme
+
+        if num_envs != len(self.groups):
+            raise ValueError(f"routing covers {len(self.groups)} games, asked for {num_envs}")
+        for index, (policy, members) in enumerate(zip(self.policies, self._members, strict=True)):
+            if len(members):
+                policy.reset(len(members), seed=None if seed is None else derive_seed(seed, index))
+
+    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+        """Each sub-policy's actions on its games."""
+        return self.act_with_log_probs(observations, episode_starts)[0]
+
+    def act_with_log_probs(
+        self, observations: np.ndarray, episode_starts: np.ndarray
+    ) -> tuple[np.ndarray, Any]:
+        """Actions and log-probabilities (NaN where a sub-policy gives none)."""
+        actions: np.ndarray | None = None
+        log_probs = np.full(len(self.groups), np.nan, dtype=np.float32)
+        for policy, members in zip(self.policies, self._members, strict=True):
+            if not len(members):
+                continue
+            chosen, lp = policy.act_with_log_probs(observations[members], episode_starts[members])
+            chosen = np.asarray(chosen)
+            if actions is None:
+                actions = np.empty((len(self.groups), *chosen.shape[1:]), dtype=chosen.dtype)
+            actions[members] = chosen
+            if lp is not None:
+                log_probs[members] = np.asarray(lp, dtype=np.float32).reshape(-1)
+        assert actions is not None
+        return actions, log_probs
+
 
 
 def as_policy(obj: Any, name: str | None = None, action_space: Any = None) -> Policy:

@@ -28,8 +28,8 @@ over ``update_epochs`` x ``num_minibatches``.
 The agent replay buffer (``replay_fraction > 0``, self-play only): every iteration a fraction of
 the games has seat 1 played by uniformly sampled past snapshots of the agent
 (:class:`agents.shaping.AgentReplayBuffer`, one snapshot pushed every ``replay_push_every``
-iterations). Seat 1 is then a :class:`RoutedPolicy` that sends those games to the snapshots and
-the rest to the current network. The learner trains on the sequences its current network played
+iterations). Seat 1 is then a :class:`~agents.policy.RoutingPolicy` that sends those games to
+the snapshots and the rest to the current network. The learner trains on the sequences its current network played
 only (seat 0 of every game, seat 1 of the non-replay games); ``A2`` of seat 0 in a replay game
 comes from the snapshot's critic and seat 1's rewards.
 """
@@ -37,7 +37,6 @@ comes from the snapshot's critic and seat 1's rewards.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +53,7 @@ from agents.algorithms.base import (
     stack_seats,
 )
 from agents.nn import ActorCritic, NetworkPolicy
-from agents.policy import Policy
+from agents.policy import Policy, RoutingPolicy
 from agents.returns import gae
 from agents.rollout import Trajectory, rollout
 from agents.shaping import (
@@ -159,56 +158,6 @@ class ProximalAdvantageAlignmentConfig(AdvantageAlignmentConfig):
     """passes over each batch (2 as the proximal reference configs)"""
     num_minibatches: int = 4
     """minibatches (of whole episodes) per pass"""
-
-
-class RoutedPolicy(Policy):
-    """Plays a batch of games by sending fixed subsets of it to different policies.
-
-    Used for the agent replay buffer: seat 1 of games ``routes[i][1]`` is played by
-    ``routes[i][0]``. The index sets must partition ``range(num_envs)``. Each sub-policy keeps its
-    own memory for its games only.
-
-    Args:
-        routes: ``(policy, game indices)`` pairs.
-        name: label in tables.
-
-    """
-
-    def __init__(self, routes: Sequence[tuple[Policy, np.ndarray]], name: str = "routed") -> None:
-        self.routes = [(policy, np.asarray(index, dtype=np.int64)) for policy, index in routes]
-        self.name = name
-        self.num_envs = int(sum(len(index) for _, index in self.routes))
-        covered = np.sort(np.concatenate([index for _, index in self.routes]))
-        if not np.array_equal(covered, np.arange(self.num_envs)):
-            raise ValueError("the routes' game indices must partition range(num_envs)")
-
-    def reset(self, num_envs: int, seed: int | None = None) -> None:
-        """Reset every sub-policy for its own games (seeds derived from ``seed``)."""
-        if num_envs != self.num_envs:
-            raise ValueError(f"this policy routes {self.num_envs} games, asked for {num_envs}")
-        for i, (policy, index) in enumerate(self.routes):
-            policy.reset(len(index), seed=None if seed is None else derive_seed(seed, i))
-
-    def act_with_log_probs(
-        self, observations: np.ndarray, episode_starts: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Each sub-policy acts on its games; log-probabilities are NaN where it gives none."""
-        actions: np.ndarray | None = None
-        log_probs = np.full(len(observations), np.nan, dtype=np.float32)
-        for policy, index in self.routes:
-            chosen, lp = policy.act_with_log_probs(observations[index], episode_starts[index])
-            chosen = np.asarray(chosen)
-            if actions is None:
-                actions = np.empty((len(observations), *chosen.shape[1:]), dtype=chosen.dtype)
-            actions[index] = chosen
-            if lp is not None:
-                log_probs[index] = np.asarray(lp, dtype=np.float32).reshape(len(index))
-        assert actions is not None
-        return actions, log_probs
-
-    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
-        """Actions only."""
-        return self.act_with_log_probs(observations, episode_starts)[0]
 
 
 def seat_estimates(
@@ -335,7 +284,7 @@ class AdvantageAlignmentLearner(Learner):
             network.load_state_dict(self.replay.get(pick))
             self._replay_routes.append((network, games))
             routes.append((NetworkPolicy(network, name=f"past_{pick}"), games))
-        seat_1 = RoutedPolicy(routes, name="current+past")
+        seat_1 = RoutingPolicy.from_routes(routes, name="current+past")
         seed = derive_seed(self.config.seed, self.iteration, 0)
         return rollout(self.env, [agent.policy, seat_1], seed=seed)
 

@@ -17,8 +17,8 @@ Reference: ``MiladInk/loqa@32f50c9`` (``ipd.py``, ``coin_train.py``), digested i
 Self-play (``self_play=True``, the reference's ``just_self_play``): the current agent sits in
 seat 0 of every game; seat 1 is, per game, either the current agent (a ``cur_agent_frac``
 share of the games) or a past snapshot drawn uniformly from an :class:`AgentReplayBuffer`
-(capacity 10000, a push every 10 iterations). Seat 1 is a :class:`GameRoutingPolicy` that routes
-subsets of games to sub-policies. The agent is trained on seat 0 of every game, with the
+(capacity 10000, a push every 10 iterations). Seat 1 is a
+:class:`~agents.policy.RoutingPolicy` that routes subsets of games to sub-policies. The agent is trained on seat 0 of every game, with the
 opponent model read from *that game's* opponent network (the snapshot's Q-critic), and on seat 1
 only of the games where seat 1 was the current agent: a snapshot's actions are never used in
 the current actor's own-log-prob term nor in its critic's regression.
@@ -68,14 +68,13 @@ from agents.algorithms.loqa_parts import (
     td0_advantages,
 )
 from agents.nn import ENCODERS, CategoricalDistribution, mlp
-from agents.policy import Policy
+from agents.policy import Policy, RoutingPolicy
 from agents.rollout import Trajectory, rollout
 from agents.shaping import AgentReplayBuffer, polyak_update
 
 __all__ = [
     "LOQA_PRESETS",
     "EpsilonGreedyPolicy",
-    "GameRoutingPolicy",
     "LOQAConfig",
     "LOQALearner",
     "LOQANetwork",
@@ -436,64 +435,6 @@ class EpsilonGreedyPolicy(Policy):
         return actions, log_probs
 
 
-class GameRoutingPolicy(Policy):
-    """Plays one seat of a batch whose games are split between several policies.
-
-    Game ``i`` is played by ``policies[groups[i]]``; each sub-policy sees only its games (its
-    memory and its randomness are its own). Used for LOQA's self-play against a buffer of past
-    selves, where each game of a batch faces its own snapshot.
-
-    Args:
-        policies: the sub-policies.
-        groups: ``(num_envs,)`` int, the sub-policy of each game.
-        name: label in tables.
-
-    """
-
-    def __init__(
-        self, policies: Sequence[Policy], groups: np.ndarray, name: str = "routed"
-    ) -> None:
-        self.policies = list(policies)
-        self.groups = np.asarray(groups, dtype=np.int64)
-        if self.groups.ndim != 1 or (
-            len(self.groups) and not 0 <= self.groups.min() <= self.groups.max() < len(policies)
-        ):
-            raise ValueError(f"groups must index the {len(policies)} policies, got {groups!r}")
-        self.name = name
-        self._members = [np.flatnonzero(self.groups == g) for g in range(len(self.policies))]
-
-    def reset(self, num_envs: int, seed: int | None = None) -> None:
-        """Reset each sub-policy for its own games, from seeds derived from ``seed``."""
-        if num_envs != len(self.groups):
-            raise ValueError(f"routing covers {len(self.groups)} games, asked for {num_envs}")
-        for index, (policy, members) in enumerate(zip(self.policies, self._members, strict=True)):
-            if len(members):
-                policy.reset(len(members), seed=None if seed is None else derive_seed(seed, index))
-
-    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
-        """Each sub-policy's actions on its games."""
-        return self.act_with_log_probs(observations, episode_starts)[0]
-
-    def act_with_log_probs(
-        self, observations: np.ndarray, episode_starts: np.ndarray
-    ) -> tuple[np.ndarray, Any]:
-        """Actions and log-probabilities (NaN where a sub-policy gives none)."""
-        actions: np.ndarray | None = None
-        log_probs = np.full(len(self.groups), np.nan, dtype=np.float32)
-        for policy, members in zip(self.policies, self._members, strict=True):
-            if not len(members):
-                continue
-            chosen, lp = policy.act_with_log_probs(observations[members], episode_starts[members])
-            chosen = np.asarray(chosen)
-            if actions is None:
-                actions = np.empty((len(self.groups), *chosen.shape[1:]), dtype=chosen.dtype)
-            actions[members] = chosen
-            if lp is not None:
-                log_probs[members] = np.asarray(lp, dtype=np.float32).reshape(-1)
-        assert actions is not None
-        return actions, log_probs
-
-
 # ---- the learner ------------------------------------------------------------------------------
 @dataclass
 class _Segment:
@@ -661,7 +602,7 @@ class LOQALearner(Learner):
             NetworkPolicy(net, name=f"snapshot_{i}")  # type: ignore[arg-type]
             for i, net in enumerate(networks)
         ]
-        return [self._explore(agent.policy), self._explore(GameRoutingPolicy(subs, groups))]
+        return [self._explore(agent.policy), self._explore(RoutingPolicy(subs, groups))]
 
     def collect(self) -> Trajectory:
         """Push a snapshot if due, route seat 1, and play one episode in every game."""

@@ -20,7 +20,6 @@ from agents.algorithms.advantage_alignment import (
     AdvantageAlignmentLearner,
     ProximalAdvantageAlignmentConfig,
     ProximalAdvantageAlignmentLearner,
-    RoutedPolicy,
     critic_targets,
     seat_estimates,
 )
@@ -29,6 +28,7 @@ from agents.algorithms.ppo import PPOConfig, PPOLearner
 from agents.algorithms.presets import PRESETS, preset_config
 from agents.checkpoint import restore_learner, save_checkpoint
 from agents.cli import main
+from agents.policy import RoutingPolicy
 from agents.scripted import scripted_policy
 from agents.shaping import normalize_advantages
 from agents.training import read_metrics, resume, train
@@ -148,14 +148,14 @@ def test_interpolate_critic_target_is_the_mean_of_td0_and_monte_carlo():
 def test_routed_policy_sends_each_game_to_its_policy():
     cooperate = scripted_policy("always_cooperate", "ipd_v0")
     defect = scripted_policy("always_defect", "ipd_v0")
-    routed = RoutedPolicy([(cooperate, np.array([0, 2])), (defect, np.array([1, 3]))])
+    routed = RoutingPolicy.from_routes([(cooperate, np.array([0, 2])), (defect, np.array([1, 3]))])
     routed.reset(4, seed=0)
     actions, log_probs = routed.act_with_log_probs(np.eye(5, dtype=np.float32)[[4] * 4],
                                                    np.ones(4, dtype=bool))
     assert actions.tolist() == [0, 1, 0, 1]
     assert np.isnan(log_probs).all()
     with pytest.raises(ValueError, match="partition"):
-        RoutedPolicy([(cooperate, np.array([0, 2]))])
+        RoutingPolicy.from_routes([(cooperate, np.array([0, 2]))])
 
 
 def test_replay_games_are_played_by_past_selves_and_not_trained_on():

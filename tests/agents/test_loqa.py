@@ -12,7 +12,6 @@ import torch
 from agents.algorithms import ALGORITHMS
 from agents.algorithms.loqa import (
     LOQA_PRESETS,
-    GameRoutingPolicy,
     LOQAConfig,
     LOQALearner,
     loqa_preset,
@@ -20,6 +19,7 @@ from agents.algorithms.loqa import (
 from agents.algorithms.loqa_parts import td0_advantages
 from agents.checkpoint import load_policy, restore_learner, save_checkpoint
 from agents.evaluation import match
+from agents.policy import RoutingPolicy
 from agents.scripted import scripted_policy
 
 torch.set_num_threads(1)
@@ -158,14 +158,14 @@ def test_short_learning_run_needs_the_opponent_term(warm_ipd):
 def test_routing_policy_sends_each_game_to_its_policy():
     groups = np.array([0, 1, 1, 0, 2, 1])
     names = ("always_cooperate", "always_defect", "always_cooperate")
-    policy = GameRoutingPolicy([scripted_policy(n, "ipd_v0") for n in names], groups)
+    policy = RoutingPolicy([scripted_policy(n, "ipd_v0") for n in names], groups)
     policy.reset(6, seed=0)
     obs = np.zeros((6, 5), dtype=np.float32)
     obs[:, 4] = 1
     actions, _ = policy.act_with_log_probs(obs, np.ones(6, dtype=bool))
     assert actions.tolist() == [0, 1, 1, 0, 0, 1]
     with pytest.raises(ValueError, match="index"):
-        GameRoutingPolicy([policy], np.array([0, 1]))
+        RoutingPolicy([policy], np.array([0, 1]))
 
 
 def test_games_against_snapshots_and_what_trains():
