@@ -17,11 +17,11 @@ Reference: ``MiladInk/loqa@32f50c9`` (``ipd.py``, ``coin_train.py``), digested i
 Self-play (``self_play=True``, the reference's ``just_self_play``): the current agent sits in
 seat 0 of every game; seat 1 is, per game, either the current agent (a ``cur_agent_frac``
 share of the games) or a past snapshot drawn uniformly from an :class:`AgentReplayBuffer`
-(capacity 10000, a push every 10 iterations). Seat 1 is a
-:class:`~agents.policy.RoutingPolicy` that routes subsets of games to sub-policies. The agent
-is trained on seat 0 of every game, with the opponent model read from *that game's* opponent network (the snapshot's Q-critic), and on seat 1
-only of the games where seat 1 was the current agent: a snapshot's actions are never used in
-the current actor's own-log-prob term nor in its critic's regression.
+(capacity 10000, a push every 10 iterations). Seat 1 is a :class:`~agents.policy.RoutingPolicy`
+that routes subsets of games to sub-policies. The agent is trained on seat 0 of every game, with
+the opponent model read from *that game's* opponent network (the snapshot's Q-critic), and on
+seat 1 only of the games where seat 1 was the current agent: a snapshot's actions are never used
+in the current actor's own-log-prob term nor in its critic's regression.
 
 Departures from the reference (all documented in the config fields):
 
