@@ -31,7 +31,8 @@ the games has seat 1 played by uniformly sampled past snapshots of the agent
 iterations). Seat 1 is then a :class:`~agents.policy.RoutingPolicy` that sends those games to
 the snapshots and the rest to the current network. The learner trains on the sequences its
 current network played only (seat 0 of every game, seat 1 of the non-replay games); ``A2`` of
-seat 0 in a replay game comes from the snapshot's critic and seat 1's rewards. """
+seat 0 in a replay game comes from the snapshot's critic and seat 1's rewards.
+"""
 
 from __future__ import annotations
 
