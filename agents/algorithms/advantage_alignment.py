@@ -36,7 +36,6 @@ seat 0 in a replay game comes from the snapshot's critic and seat 1's rewards.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +49,6 @@ from agents.algorithms.base import (
     Learner,
     LearnerConfig,
     derive_seed,
-    stack_seats,
 )
 from agents.nn import ActorCritic, NetworkPolicy
 from agents.policy import Policy, RoutingPolicy
@@ -60,8 +58,6 @@ from agents.shaping import (
     AgentReplayBuffer,
     aligned_advantages,
     discounted_returns,
-    normalize_advantages,
-    polyak_update,
     ppo_clipped_loss,
 )
 
@@ -350,6 +346,9 @@ class AdvantageAlignmentLearner(Learner):
     def training_columns(self, seats: tuple[int, ...], num_envs: int) -> torch.Tensor | None:
         """Columns of ``stack_seats(x, seats)`` this agent played itself (None: all of them).
 
+        Past snapshots' sequences are dropped from the agent's batch (they still shape seat 0's
+        advantages through ``A2``).
+
         Stacked columns are seat-major (seat ``s`` of game ``b`` is column ``i * B + b`` for
         ``s = seats[i]``); seat 1 of the replay games belongs to past snapshots.
         """
@@ -360,38 +359,6 @@ class AdvantageAlignmentLearner(Learner):
         for i, seat in enumerate(seats):
             keep += [i * num_envs + b for b in range(num_envs) if seat == 0 or b not in replay]
         return torch.as_tensor(keep, dtype=torch.int64)
-
-    def update(self, trajectory: Trajectory) -> dict[str, float]:
-        """One learning step on the sequences each agent played itself; returns metrics.
-
-        As :meth:`Learner.update`, except that past snapshots' sequences are dropped from the
-        agent's batch (they still shape seat 0's advantages through ``A2``).
-        """
-        estimates = self.estimate(trajectory)
-        advantages = self.shape_advantages(estimates, trajectory)
-        generator = torch.Generator().manual_seed(derive_seed(self.config.seed, self.iteration, 1))
-        totals: dict[str, list[float]] = defaultdict(list)
-        for agent in self.agents:
-            seats, n = agent.seats, len(agent.seats)
-            batch = AgentBatch(
-                observations=stack_seats(trajectory.observations, seats),
-                starts=trajectory.episode_starts.repeat(1, n),
-                actions=stack_seats(trajectory.actions, seats),
-                old_log_probs=stack_seats(estimates.log_probs, seats),
-                advantages=stack_seats(advantages, seats),
-                returns=stack_seats(estimates.returns, seats),
-                old_values=stack_seats(estimates.values, seats),
-            )
-            columns = self.training_columns(seats, trajectory.num_envs)
-            if columns is not None:
-                batch = batch.columns(columns)
-            if self.config.normalize_advantages:
-                batch.advantages = normalize_advantages(batch.advantages)
-            for name, value in self.update_agent(agent, batch, generator).items():
-                totals[name].append(value)
-            if agent.target is not None:
-                polyak_update(agent.target, agent.network, self.config.target_tau)
-        return {name: float(np.mean(values)) for name, values in totals.items()}
 
     def policy_loss(
         self, log_probs: torch.Tensor, batch: AgentBatch

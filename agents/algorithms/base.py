@@ -390,6 +390,14 @@ class Learner:
         """
         return estimates.advantages
 
+    def training_columns(self, seats: tuple[int, ...], num_envs: int) -> torch.Tensor | None:
+        """Columns of ``stack_seats(x, seats)`` an agent trains on (None: all of them).
+
+        Learners whose seat is sometimes played by someone else (a past snapshot) drop those
+        sequences here.
+        """
+        return None
+
     def update(self, trajectory: Trajectory) -> dict[str, float]:
         """One learning step on ``trajectory`` (a batch of whole episodes); returns metrics."""
         estimates = self.estimate(trajectory)
@@ -407,6 +415,9 @@ class Learner:
                 returns=stack_seats(estimates.returns, seats),
                 old_values=stack_seats(estimates.values, seats),
             )
+            columns = self.training_columns(seats, trajectory.num_envs)
+            if columns is not None:
+                batch = batch.columns(columns)
             if self.config.normalize_advantages:
                 batch.advantages = normalize_advantages(batch.advantages)
             for name, value in self.update_agent(agent, batch, generator).items():
