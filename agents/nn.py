@@ -37,11 +37,13 @@ LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 
 
 # ---- encoders ---------------------------------------------------------------------------------
-def mlp(in_size: int, sizes: Sequence[int]) -> nn.Sequential:
-    """Dense layers with tanh activations (an empty ``sizes`` is the identity)."""
+def mlp(
+    in_size: int, sizes: Sequence[int], activation: type[nn.Module] = nn.Tanh
+) -> nn.Sequential:
+    """Dense layers with ``activation`` (tanh by default; an empty ``sizes`` is the identity)."""
     layers: list[nn.Module] = []
     for size in sizes:
-        layers += [nn.Linear(in_size, size), nn.Tanh()]
+        layers += [nn.Linear(in_size, size), activation()]
         in_size = size
     return nn.Sequential(*layers)
 

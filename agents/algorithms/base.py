@@ -262,7 +262,7 @@ class Learner:
     # ---- construction -------------------------------------------------------------------------
     def make_network(self) -> ActorCritic:
         """Build a fresh actor-critic for this env's spaces, shaped by the config."""
-        return build_network(self.config, self.observation_space, self.action_space)
+        return self.build_policy_network(self.config, self.observation_space, self.action_space)
 
     @classmethod
     def build_policy_network(
