@@ -147,6 +147,10 @@ class LOQAConfig(LearnerConfig):
     """extra discount of the loaded-DiCE opponent return (differentiable_opponent.discount)"""
     softmax_temp: float = 1.0
     """temperature T of the opponent model softmax(Q2 / T) (op_softmax_temp)"""
+    stop_grad_normalizer: bool = False
+    """stop the gradient of the opponent model's log-softmax normaliser: the "ignore the
+    partition function" approximation, which turns LOQA's estimator into the Advantage
+    Alignment the AA paper ran in the Coin Game (AA-NB, ``stop_grad_normalizing_constant``)"""
     epsilon_greedy: float = 0.0
     """share of actions replaced by uniform random ones in training rollouts (0.2 in the IPD)"""
     agent_buffer: bool = True
@@ -236,6 +240,17 @@ LOQA_PRESETS["ipd_cpu"] = {
     "critic_lr": 0.03, "huber_delta": 100.0, "critic_updates": 5, "target_tau": 0.1,
     "bootstrap_end": False, "actor_warmup": 100,
 }
+
+# The AA paper's Coin Game AA ("AA-NB" in MiladInk/loqa's league checkpoints, ALGORITHMS.md 2.5):
+# LOQA's estimator with a stop-gradient normaliser and the checkpoints' stored hp (actor: one
+# dense layer of 64 then GRU 64; actor lr 1e-3, critic lr 1e-2, entropy 0.1, gradient clip 10,
+# batch 512, agent buffer 10000 pushed every 10). The Q-critic is not in the stored hp; it is
+# coin_iclr's.
+LOQA_PRESETS["aa_nb_coin"] = {
+    **LOQA_PRESETS["coin_iclr"], "stop_grad_normalizer": True, "hidden_sizes": (64,),
+    "gru_size": 64, "max_grad_norm": 10.0,
+}
+LOQA_PRESETS["aa_nb_coin_cpu"] = {**LOQA_PRESETS["aa_nb_coin"], "num_envs": 128}
 
 
 LOQAConfig.presets = LOQA_PRESETS
@@ -691,7 +706,7 @@ class LOQALearner(Learner):
             op_q, op_values = self._opponent_estimates(cols)
         op_log_probs = loqa_opponent_log_probs(
             agent_log_probs, opp["rewards"], op_values, op_q, opp["actions"], c.gamma,
-            c.lambda_d, c.softmax_temp, cols.dones,
+            c.lambda_d, c.softmax_temp, cols.dones, stop_grad_normalizer=c.stop_grad_normalizer,
         )
         losses = loqa_actor_loss(
             agent_log_probs, op_log_probs, advantages, entropy, c.opponent_weight, c.ent_coef

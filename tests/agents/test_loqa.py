@@ -154,6 +154,25 @@ def test_short_learning_run_needs_the_opponent_term(warm_ipd):
     assert loqa[CD] < 0.5 and loqa[DD] < 0.5
 
 
+def test_stop_grad_normalizer_is_the_aa_nb_estimator(warm_ipd):
+    # AA as the AA paper ran it in the Coin Game: the opponent model's log-softmax normaliser
+    # carries no gradient. Same loss value, a different opponent-term gradient, and the agent's
+    # own term untouched.
+    learner = copy.deepcopy(warm_ipd)
+    learner._routing = learner._plan_routing()
+    trajectory = learner.collect()
+    network = learner.agents[0].network
+    cols = learner.columns(learner.segments(), trajectory)
+    loqa, _ = learner.actor_loss(network, cols)
+    learner.config.stop_grad_normalizer = True
+    aa_nb, _ = learner.actor_loss(network, cols)
+    assert torch.allclose(loqa.loss, aa_nb.loss) and torch.allclose(loqa.agent, aa_nb.agent)
+    weight = network.actor_logits.weight
+    loqa_grad = torch.autograd.grad(loqa.opponent, weight)[0]
+    aa_nb_grad = torch.autograd.grad(aa_nb.opponent, weight)[0]
+    assert not torch.allclose(loqa_grad, aa_nb_grad, atol=1e-4)
+
+
 # ---- self-play routing and the agent buffer ---------------------------------------------------
 def test_routing_policy_sends_each_game_to_its_policy():
     groups = np.array([0, 1, 1, 0, 2, 1])
@@ -230,6 +249,10 @@ def test_registered_and_presets():
     assert (ipd.num_envs, ipd.epsilon_greedy, ipd.ent_coef, ipd.actor_model) == (
         2048, 0.2, 0.0, "logits"
     )
+    aa_nb = loqa_preset("aa_nb_coin")
+    assert aa_nb.stop_grad_normalizer and not coin.stop_grad_normalizer
+    assert (aa_nb.hidden_sizes, aa_nb.gru_size, aa_nb.max_grad_norm) == ((64,), 64, 10.0)
+    assert loqa_preset("aa_nb_coin_cpu").num_envs == 128
     with pytest.raises(KeyError, match="unknown LOQA preset"):
         loqa_preset("nope")
 
