@@ -251,6 +251,9 @@ LOQA_PRESETS["aa_nb_coin"] = {
     "gru_size": 64, "max_grad_norm": 10.0,
 }
 LOQA_PRESETS["aa_nb_coin_cpu"] = {**LOQA_PRESETS["aa_nb_coin"], "num_envs": 128}
+# The naive contrast of the Coin Game runs: coin_cpu without the opponent term (w = 0), i.e. an
+# actor-critic on TD(0) advantages of the same Q-critic, same networks, buffer and budget.
+LOQA_PRESETS["naive_coin_cpu"] = {**LOQA_PRESETS["coin_cpu"], "opponent_weight": 0.0}
 
 
 LOQAConfig.presets = LOQA_PRESETS

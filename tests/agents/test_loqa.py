@@ -253,6 +253,8 @@ def test_registered_and_presets():
     assert aa_nb.stop_grad_normalizer and not coin.stop_grad_normalizer
     assert (aa_nb.hidden_sizes, aa_nb.gru_size, aa_nb.max_grad_norm) == ((64,), 64, 10.0)
     assert loqa_preset("aa_nb_coin_cpu").num_envs == 128
+    naive = loqa_preset("naive_coin_cpu")
+    assert naive.opponent_weight == 0.0 and naive.num_envs == 128
     with pytest.raises(KeyError, match="unknown LOQA preset"):
         loqa_preset("nope")
 
