@@ -130,8 +130,51 @@ class GRUEncoder(nn.Module):
         return torch.stack(outputs)
 
 
+class PreviousObservationEncoder(nn.Module):
+    """Dense layers on the previous and the current observation side by side (memory two).
+
+    A memory-one policy sees only what the observation holds. In the Negotiation Game that is
+    the last round's proposals but not the last round's values (they are redrawn every round),
+    so it cannot tell whether the opponent's claims were fair; the previous observation
+    supplies them. The previous observation is zeros at an episode's first step.
+
+    Args:
+        obs_size: number of observation entries (the observation is flattened).
+        hidden_sizes: widths of the dense layers (input ``2 * obs_size``).
+        gru_size: unused (keeps the constructor interchangeable with :class:`GRUEncoder`).
+
+    """
+
+    recurrent = True
+
+    def __init__(self, obs_size: int, hidden_sizes: Sequence[int], gru_size: int = 0) -> None:
+        super().__init__()
+        self.obs_size = obs_size
+        self.body = mlp(2 * obs_size, hidden_sizes)
+        self.output_size = hidden_sizes[-1] if hidden_sizes else 2 * obs_size
+
+    def initial_state(self, batch: int) -> torch.Tensor:
+        """Zero previous observation of ``batch`` sequences, ``(B, obs_size)``."""
+        return torch.zeros(batch, self.obs_size)
+
+    def step(
+        self, x: torch.Tensor, state: torch.Tensor, starts: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step; the new state is ``x`` itself."""
+        previous = state * (~starts).unsqueeze(-1).to(state.dtype)
+        return self.body(torch.cat([previous, x], -1)), x
+
+    def unroll(self, x: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
+        """Features of a sequence ``(T, B, obs_size)`` starting from a zero previous observation."""
+        previous = torch.cat([torch.zeros_like(x[:1]), x[:-1]])
+        previous = previous * (~starts).unsqueeze(-1).to(x.dtype)
+        return self.body(torch.cat([previous, x], -1))
+
+
 #: encoder name (the ``encoder`` config field) -> class
-ENCODERS: dict[str, type[MLPEncoder] | type[GRUEncoder]] = {"mlp": MLPEncoder, "gru": GRUEncoder}
+ENCODERS: dict[str, type[MLPEncoder] | type[GRUEncoder] | type[PreviousObservationEncoder]] = {
+    "mlp": MLPEncoder, "gru": GRUEncoder, "mlp_prev": PreviousObservationEncoder,
+}
 
 
 # ---- distributions ----------------------------------------------------------------------------

@@ -86,7 +86,8 @@ class LearnerConfig:
     target_tau: float = 1.0
     """Polyak rate of the target critic used for advantages (1: no target network)"""
     encoder: str = "gru"
-    """observation encoder: mlp or gru (dense layers then a GRU)"""
+    """observation encoder: mlp, gru (dense layers then a GRU) or mlp_prev (dense layers on the
+    previous and the current observation)"""
     hidden_sizes: tuple[int, ...] = (64, 64)
     """dense layer widths (before the GRU when encoder is gru)"""
     gru_size: int = 64

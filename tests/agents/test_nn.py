@@ -14,6 +14,7 @@ from agents.nn import (
     CategoricalHead,
     GRUEncoder,
     NetworkPolicy,
+    PreviousObservationEncoder,
     TanhGaussianDistribution,
     TanhGaussianHead,
 )
@@ -171,7 +172,31 @@ def test_fused_and_stepped_unrolls_agree():
         torch.testing.assert_close(out, fused[t])
 
 
-@pytest.mark.parametrize("encoder", ["mlp", "gru"])
+def test_previous_observation_encoder_sees_the_last_step_and_forgets_it_at_resets():
+    torch.manual_seed(2)
+    encoder = PreviousObservationEncoder(3, (5,))
+    T, B = 5, 2
+    x = torch.randn(T, B, 3)
+    starts = torch.zeros(T, B, dtype=torch.bool)
+    starts[0] = True
+    starts[2, 1] = True  # game 1 starts a new episode at t = 2
+    unrolled = encoder.unroll(x, starts)
+    # by hand: the body on [previous observation (zeros at a start), observation]
+    previous = torch.cat([torch.zeros(1, B, 3), x[:-1]])
+    previous[2, 1] = 0.0
+    torch.testing.assert_close(unrolled, encoder.body(torch.cat([previous, x], -1)))
+    # stepping with the carried state agrees with the unroll
+    state = encoder.initial_state(B)
+    for t in range(T):
+        out, state = encoder.step(x[t], state, starts[t])
+        torch.testing.assert_close(out, unrolled[t])
+    # the previous observation matters (a memory-one MLP on x alone could not tell these apart)
+    other = x.clone()
+    other[0, 0] += 1.0
+    assert not torch.allclose(encoder.unroll(other, starts)[1, 0], unrolled[1, 0])
+
+
+@pytest.mark.parametrize("encoder", ["mlp", "gru", "mlp_prev"])
 @pytest.mark.parametrize("share", [True, False])
 def test_actor_critic_shapes(encoder, share):
     net = ActorCritic(
