@@ -6,7 +6,13 @@ the same command: it continues from the newest checkpoint (every random draw der
 ``(seed, iteration)``, so the continued run is the uninterrupted one). Usage::
 
     python benchmarks/reproduce_loqa.py ipd --seeds 0 1 2 3 4 5 6 7 8 9
-    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset coin_cpu --seeds 0
+    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset coin_cpu --seeds 0 1 2
+    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset aa_nb_coin_cpu --seeds 0 1 2
+    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset naive_coin_cpu --seeds 0
+
+``aa_nb_coin_cpu`` is the AA paper's Coin Game Advantage Alignment (LOQA's estimator with the
+opponent model's normaliser stop-gradiented, "AA-NB"); ``naive_coin_cpu`` is ``coin_cpu``
+without the opponent term, the naive contrast on the same budget.
 
 The IPD run reports, per seed, the learned P(cooperate | state), the self-play reward per step
 (greedy exploration off) and the reward against always-defect; the Coin Game run evaluates every
@@ -145,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
         row |= {k: round(v, 3) for k, v in evaluate(learner, args.eval_episodes).items()}
         rows.append(row)
         print(row, flush=True)
+    if len(rows) > 1:
+        spread = {}
+        for key in rows[0]:
+            if key != "seed":
+                values = torch.tensor([float(row[key]) for row in rows], dtype=torch.float64)
+                spread[key] = f"{values.mean():.3f} +- {values.std():.3f}"
+        print(f"mean +- sd over seeds {args.seeds}: {spread}", flush=True)
     out = ROOT / f"summary_{args.game}_{preset}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a", newline="") as file:
