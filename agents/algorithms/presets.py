@@ -146,6 +146,28 @@ PRESETS: dict[str, Preset] = {
             iterations=1000,
         ),
     ),
+    "aa_negotiation_continuous": Preset(
+        "aa",
+        "CPU-sized continuous Negotiation preset: aa_negotiation_continuous_paper (beta 3, "
+        "Monte-Carlo critic, log-probs clamped at -10, grad clip 1, lr 1e-3) with 256 games per "
+        "batch, a GRU of width 64 after one dense layer of 64, a faster target critic (tau "
+        "0.05) and 1000 iterations.",
+        dict(
+            _NEGOTIATION_REFERENCE,
+            env_kwargs={"max_cycles": 50, "continuous": True},
+            num_envs=256,
+            hidden_sizes=(64,),
+            gru_size=64,
+            lr=1e-3,
+            target_tau=0.05,
+            aa_beta=3.0,
+            max_grad_norm=1.0,
+            log_prob_min=-10.0,
+            critic_target="mc",
+            iterations=1000,
+            checkpoint_every=100,
+        ),
+    ),
     "ppo_ipd": Preset(
         "ppo",
         "The naive baseline for aa_ipd: self-play PPO with the same linear networks, batch and "
@@ -179,6 +201,25 @@ PRESETS: dict[str, Preset] = {
             "gru_size": 64,
             "iterations": 600,
             "checkpoint_every": 50,
+        },
+    ),
+    "ppo_negotiation_continuous": Preset(
+        "ppo",
+        "The naive baseline for aa_negotiation_continuous: ppo_negotiation with continuous "
+        "proposals (tanh-squashed Gaussian) and the same budget.",
+        {
+            "env_id": "negotiation_v0",
+            "env_kwargs": {"max_cycles": 50, "continuous": True},
+            "self_play": True,
+            "num_envs": 256,
+            "gamma": 0.96,
+            "lr": 1e-3,
+            "ent_coef": 0.005,
+            "encoder": "gru",
+            "hidden_sizes": (64,),
+            "gru_size": 64,
+            "iterations": 1000,
+            "checkpoint_every": 100,
         },
     ),
     "aa_coin_paper": Preset(
