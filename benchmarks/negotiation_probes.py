@@ -6,8 +6,7 @@ commands, both taking a preset of :mod:`agents.algorithms.presets` and JSON conf
 ``train`` trains from scratch and evaluates every ``--every`` iterations (128 episodes of
 self-play, and against always-defect in both seat orders), printing one JSON line each::
 
-    python benchmarks/negotiation_probes.py train aa_negotiation \\
-        '{"encoder": "mlp_prev", "hidden_sizes": [64, 64], "aa_beta": 10.0}' --every 100
+    python benchmarks/negotiation_probes.py train aa_negotiation '{"aa_beta": 10.0}' --every 100
 
 ``shaping`` fits the critic with the policy frozen at its initial (uniform) values for the
 config's ``critic_warmup`` iterations, collects one batch, and splits the policy gradient of
@@ -18,8 +17,7 @@ naive advantage ``A1`` (positive: the naive gradient raises the claim) and with 
 term ``A* - A*(beta=0)`` (negative: the term lowers the claim). Reciprocity needs the term's
 covariance to be negative after a fair opponent and positive after a greedy one::
 
-    python benchmarks/negotiation_probes.py shaping aa_negotiation \\
-        '{"encoder": "mlp_prev", "hidden_sizes": [64, 64], "critic_warmup": 300}'
+    python benchmarks/negotiation_probes.py shaping aa_negotiation '{"critic_warmup": 300}'
 """
 
 from __future__ import annotations
