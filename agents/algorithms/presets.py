@@ -55,6 +55,22 @@ _NEGOTIATION_REFERENCE = {
     "proximal": False,
 }
 
+# the naive PPO contrast of the CPU-sized Negotiation AA presets
+_PPO_NEGOTIATION: dict[str, Any] = {
+    "env_id": "negotiation_v0",
+    "env_kwargs": {"max_cycles": 50},
+    "self_play": True,
+    "num_envs": 256,
+    "gamma": 0.96,
+    "lr": 1e-3,
+    "ent_coef": 0.005,
+    "encoder": "gru",
+    "hidden_sizes": (64,),
+    "gru_size": 64,
+    "iterations": 600,
+    "checkpoint_every": 50,
+}
+
 PRESETS: dict[str, Preset] = {
     "aa_ipd": Preset(
         "aa",
@@ -188,39 +204,18 @@ PRESETS: dict[str, Preset] = {
         "The naive baseline for aa_negotiation: self-play PPO with the same networks, batch, "
         "learning rate and budget (PPO's own defaults otherwise: clip 0.2, 2 epochs, 4 "
         "minibatches).",
-        {
-            "env_id": "negotiation_v0",
-            "env_kwargs": {"max_cycles": 50},
-            "self_play": True,
-            "num_envs": 256,
-            "gamma": 0.96,
-            "lr": 1e-3,
-            "ent_coef": 0.005,
-            "encoder": "gru",
-            "hidden_sizes": (64,),
-            "gru_size": 64,
-            "iterations": 600,
-            "checkpoint_every": 50,
-        },
+        _PPO_NEGOTIATION,
     ),
     "ppo_negotiation_continuous": Preset(
         "ppo",
         "The naive baseline for aa_negotiation_continuous: ppo_negotiation with continuous "
         "proposals (tanh-squashed Gaussian) and the same budget.",
-        {
-            "env_id": "negotiation_v0",
-            "env_kwargs": {"max_cycles": 50, "continuous": True},
-            "self_play": True,
-            "num_envs": 256,
-            "gamma": 0.96,
-            "lr": 1e-3,
-            "ent_coef": 0.005,
-            "encoder": "gru",
-            "hidden_sizes": (64,),
-            "gru_size": 64,
-            "iterations": 1000,
-            "checkpoint_every": 100,
-        },
+        dict(
+            _PPO_NEGOTIATION,
+            env_kwargs={"max_cycles": 50, "continuous": True},
+            iterations=1000,
+            checkpoint_every=100,
+        ),
     ),
     "aa_coin_paper": Preset(
         "aa",
