@@ -55,6 +55,18 @@ _NEGOTIATION_REFERENCE = {
     "proximal": False,
 }
 
+# the reference Negotiation config sized for a CPU (the aa_negotiation preset)
+_NEGOTIATION_CPU: dict[str, Any] = dict(
+    _NEGOTIATION_REFERENCE,
+    num_envs=256,
+    hidden_sizes=(64,),
+    gru_size=64,
+    lr=1e-3,
+    target_tau=0.05,
+    iterations=600,
+    checkpoint_every=50,
+)
+
 # the naive PPO contrast of the CPU-sized Negotiation AA presets
 _PPO_NEGOTIATION: dict[str, Any] = {
     "env_id": "negotiation_v0",
@@ -115,16 +127,7 @@ PRESETS: dict[str, Preset] = {
         "CPU-sized discrete Negotiation preset: the reference config with 256 games per batch, "
         "a GRU of width 64 after one dense layer of 64, lr 1e-3 and a faster target critic "
         "(tau 0.05) to make up for the far fewer, smaller batches.",
-        dict(
-            _NEGOTIATION_REFERENCE,
-            num_envs=256,
-            hidden_sizes=(64,),
-            gru_size=64,
-            lr=1e-3,
-            target_tau=0.05,
-            iterations=600,
-            checkpoint_every=50,
-        ),
+        _NEGOTIATION_CPU,
     ),
     "paa_negotiation_paper": Preset(
         "paa",
@@ -169,13 +172,8 @@ PRESETS: dict[str, Preset] = {
         "batch, a GRU of width 64 after one dense layer of 64, a faster target critic (tau "
         "0.05) and 1000 iterations.",
         dict(
-            _NEGOTIATION_REFERENCE,
+            _NEGOTIATION_CPU,
             env_kwargs={"max_cycles": 50, "continuous": True},
-            num_envs=256,
-            hidden_sizes=(64,),
-            gru_size=64,
-            lr=1e-3,
-            target_tau=0.05,
             aa_beta=3.0,
             max_grad_norm=1.0,
             log_prob_min=-10.0,

@@ -75,12 +75,17 @@ def actor_gradient(learner: LOQALearner, trajectory, **config) -> torch.Tensor:
 
 
 # ---- the opponent model -----------------------------------------------------------------------
-def test_opponent_term_reads_the_opponents_q_network(warm_ipd):
-    learner = copy.deepcopy(warm_ipd)
+def fresh_batch(warm: LOQALearner):
+    """A copy of ``warm``, its actor network and the loss columns of one new batch."""
+    learner = copy.deepcopy(warm)
     learner._routing = learner._plan_routing()
     trajectory = learner.collect()
     network = learner.agents[0].network
-    cols = learner.columns(learner.segments(), trajectory)
+    return learner, network, learner.columns(learner.segments(), trajectory)
+
+
+def test_opponent_term_reads_the_opponents_q_network(warm_ipd):
+    learner, network, cols = fresh_batch(warm_ipd)
     base, _ = learner.actor_loss(network, cols)
     grad = torch.autograd.grad(base.opponent, network.actor_logits.weight)[0]
     # another opponent Q-network (its Q-values shifted per action) changes the opponent term
@@ -158,11 +163,7 @@ def test_stop_grad_normalizer_is_the_aa_nb_estimator(warm_ipd):
     # AA as the AA paper ran it in the Coin Game: the opponent model's log-softmax normaliser
     # carries no gradient. Same loss value, a different opponent-term gradient, and the agent's
     # own term untouched.
-    learner = copy.deepcopy(warm_ipd)
-    learner._routing = learner._plan_routing()
-    trajectory = learner.collect()
-    network = learner.agents[0].network
-    cols = learner.columns(learner.segments(), trajectory)
+    learner, network, cols = fresh_batch(warm_ipd)
     loqa, _ = learner.actor_loss(network, cols)
     learner.config.stop_grad_normalizer = True
     aa_nb, _ = learner.actor_loss(network, cols)
