@@ -40,7 +40,7 @@ from agents.scripted import scripted_policy  # noqa: E402
 
 # observation layout (ENVIRONMENTS.md 3.1): [pool, own values, own last claims, other's values,
 # other's last claims], each 3 entries, divided by 10
-OWN_VALUES, OTHER_LAST_CLAIMS = slice(3, 6), slice(12, 15)
+OWN_VALUES, OTHER_VALUES, OTHER_LAST_CLAIMS = slice(3, 6), slice(9, 12), slice(12, 15)
 
 
 def make_learner(preset: str, overrides: dict):
@@ -51,7 +51,11 @@ def make_learner(preset: str, overrides: dict):
 
 
 def train(preset: str, overrides: dict, every: int) -> None:
-    """Train, printing self-play and always-defect results every ``every`` iterations."""
+    """Train, printing self-play and always-defect results every ``every`` iterations.
+
+    Each line also has seat 0's mean claims on its high- and low-value items in a fresh
+    self-play batch (:func:`claims_by_value`).
+    """
     learner = make_learner(preset, overrides)
     env_id, kwargs = learner.config.env_id, learner.config.env_kwargs
     always_defect = scripted_policy("always_defect", env_id, **kwargs)
@@ -71,8 +75,24 @@ def train(preset: str, overrides: dict, every: int) -> None:
             "self_play": round(sum(self_play.rewards) / 2, 3),
             "vs_always_defect": round(versus.rewards[0], 3),
             "always_defect_gets": round(versus.rewards[1], 3),
+            **claims_by_value(learner.collect()),
         }
         print(json.dumps(row), flush=True)
+
+
+def claims_by_value(trajectory) -> dict[str, float]:
+    """Seat 0's mean claim on the items it values more and on those it values less.
+
+    The cooperative split claims 5 and 0, always-defect 5 and 5; equal means show a policy
+    that does not look at the values.
+    """
+    observations = trajectory.observations[:, :, 0]
+    mine_high = observations[..., OWN_VALUES] > observations[..., OTHER_VALUES]
+    claims = trajectory.actions[:, :, 0].float()
+    return {
+        "claim_high": round(float(claims[mine_high].mean()), 2),
+        "claim_low": round(float(claims[~mine_high].mean()), 2),
+    }
 
 
 def covariance(advantage: torch.Tensor, claims: torch.Tensor, mask: torch.Tensor) -> float:

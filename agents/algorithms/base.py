@@ -93,7 +93,9 @@ class LearnerConfig:
     gru_size: int = 64
     """GRU state width"""
     share_encoder: bool = True
-    """actor and critic read one encoder (as the Advantage Alignment configs); halves the cost"""
+    """actor and critic read one encoder (as the Advantage Alignment configs); halves the cost.
+    Off for the Negotiation Game: there the critic's regression on returns of about 8 saturates
+    shared tanh features and the policy stops seeing the item values (docs/results.md)"""
     log_std_init: float = -0.5
     """initial log standard deviation of continuous (Box) actions"""
     torch_threads: int = 1

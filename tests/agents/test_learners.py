@@ -243,6 +243,38 @@ def test_naive_learner_beats_always_cooperate_in_the_coin_game():
     assert trained[0] > 0.3 and trained[0] > trained[1] + 0.25
 
 
+def claims_by_own_value(learner: Learner) -> tuple[float, float]:
+    """Seat 0's mean claim on the Negotiation items it values more, and on the others."""
+    trajectory = learner.collect()
+    observations = trajectory.observations[:, :, 0]
+    mine_high = observations[..., 3:6] > observations[..., 9:12]  # own vs other's values
+    claims = trajectory.actions[:, :, 0].float()
+    return float(claims[mine_high].mean()), float(claims[~mine_high].mean())
+
+
+@pytest.mark.parametrize("share_encoder", [False, True])
+def test_summed_rewards_ppo_learns_the_efficient_split_in_negotiation(share_encoder):
+    """PPO on summed rewards should claim its high-value items and leave the others (the split
+    that maximises the sum). With separate actor and critic encoders it does within 40
+    iterations; with one shared encoder the critic's regression on returns of about 8 saturates
+    the features and the policy claims the same on every item, whatever the values (why the
+    Negotiation presets use separate encoders; docs/results.md)."""
+    config_class, learner_class = get_algorithm("ppo_summed")
+    config = config_class(
+        env_id="negotiation_v0", env_kwargs={"max_cycles": 50}, num_envs=256, encoder="mlp",
+        hidden_sizes=(64, 64), lr=1e-3, ent_coef=0.005, self_play=True,
+        share_encoder=share_encoder, seed=0,
+    )
+    learner = learner_class(config)
+    for _ in range(40):
+        learner.train_iteration()
+    high, low = claims_by_own_value(learner)
+    if share_encoder:
+        assert abs(high - low) < 0.2
+    else:
+        assert high - low > 0.8  # 1.45 when written (seed 0); 0.00-0.05 when shared
+
+
 def test_bootstrapping_truncated_episodes_uses_the_final_observation():
     learner = tiny("actor_critic", gae_lambda=0.0, gamma=0.9, bootstrap_truncation=True)
     trajectory = learner.collect()
