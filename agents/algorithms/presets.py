@@ -148,7 +148,8 @@ PRESETS: dict[str, Preset] = {
         "aa",
         "CPU-sized discrete Negotiation preset: the reference config with 256 games per batch, "
         "a GRU of width 64 after one dense layer of 64, lr 1e-3 and a faster target critic "
-        "(tau 0.05) to make up for the far fewer, smaller batches.",
+        "(tau 0.05) to make up for the far fewer, smaller batches. It ends at always-defect "
+        "(docs/results.md); paa_negotiation is the CPU-sized preset that cooperates.",
         _NEGOTIATION_CPU,
     ),
     "paa_negotiation_paper": Preset(
@@ -178,6 +179,21 @@ PRESETS: dict[str, Preset] = {
         "in two locked into always-defect by iteration 100 and stayed there). About 8 minutes "
         "per seed.",
         dict(_NEGOTIATION_STATIONARY_CRITIC, proximal=True, ent_coef=0.02, iterations=1000),
+    ),
+    "paa_negotiation_continuous": Preset(
+        "paa",
+        "paa_negotiation with continuous proposals (tanh-squashed Gaussian), entropy 0.005 and "
+        "lr 3e-4 (at entropy 0.02 it stayed at 0.36-0.37; at lr 1e-3 it reached 0.48 at "
+        "iteration 250 and fell back to 0.35), 2000 iterations. About 15 minutes per seed.",
+        dict(
+            _NEGOTIATION_STATIONARY_CRITIC,
+            env_kwargs={"max_cycles": 50, "continuous": True},
+            proximal=True,
+            ent_coef=0.005,
+            lr=3e-4,
+            iterations=2000,
+            checkpoint_every=100,
+        ),
     ),
     "aa_negotiation_continuous_paper": Preset(
         "aa",
