@@ -4,7 +4,7 @@ Each ``<name>.pt`` here is a slimmed checkpoint of a reproduction run (networks 
 no optimizer state, target critics or replay buffer, so it plays but does not resume). Load one
 as a policy with the agent spec ``baseline:<name>``, e.g. in a league::
 
-    socialdilemmas league --env ipd_v0 --agents baseline:aa_ipd always_defect tit_for_tat
+    socialdilemmas league --env ipd_v0 baseline:aa_ipd always_defect tit_for_tat --out league/
 
 or from Python: ``agents.loading.load_agent("baseline:aa_ipd", "ipd_v0")``. How each file was
 produced is in ``docs/results.md``.
