@@ -14,6 +14,7 @@ import dataclasses
 import inspect
 import json
 import textwrap
+import types
 import typing
 from collections.abc import Iterable
 from typing import Any
@@ -52,6 +53,10 @@ def _default(field: dataclasses.Field) -> Any:
 
 def _parser_kwargs(annotation: Any) -> dict[str, Any]:
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType) and type(None) in arguments:
+        # an optional field is typed as its value; leaving the option out keeps None
+        (inner,) = [a for a in arguments if a is not type(None)]
+        return _parser_kwargs(inner)
     if annotation is bool:
         return {"action": argparse.BooleanOptionalAction}
     if annotation in (int, float, str):

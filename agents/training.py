@@ -15,7 +15,8 @@ A run folder holds:
 * ``metrics.csv``: one row per iteration (mean reward per step of each seat, the game's
   headline metric, loss terms, environment steps, seconds);
 * ``checkpoints/``: ``iter_000050.pt`` every ``checkpoint_every`` iterations and ``final.pt``
-  (``interrupted.pt`` after Ctrl-C);
+  (``interrupted.pt`` after Ctrl-C); with ``stop_reward`` set, ``final.pt`` is the iteration
+  whose mean reward first exceeded it (resuming from it trains on);
 * ``learning_curves.png``: rewards, game metric and losses against iterations.
 
 :func:`resume` continues from any of those checkpoints: the networks, optimizers and iteration
@@ -155,6 +156,13 @@ def run_loop(learner: Learner, run_dir: Path, progress: bool = True) -> Learner:
             bar.update(1)
             if config.checkpoint_every and learner.iteration % config.checkpoint_every == 0:
                 save_checkpoint(learner, checkpoints / f"iter_{learner.iteration:06d}.pt")
+            reward = learned_reward(learner, metrics)
+            if config.stop_reward is not None and reward > config.stop_reward:
+                bar.write(
+                    f"stopping at iteration {learner.iteration}: mean reward per step "
+                    f"{reward:.4g} > stop_reward {config.stop_reward}"
+                )
+                break
     except KeyboardInterrupt:
         save_checkpoint(learner, checkpoints / "interrupted.pt")
         raise
@@ -164,6 +172,16 @@ def run_loop(learner: Learner, run_dir: Path, progress: bool = True) -> Learner:
     save_checkpoint(learner, checkpoints / "final.pt")
     plot_learning_curves(metrics_path, run_dir / "learning_curves.png")
     return learner
+
+
+def learned_reward(learner: Learner, metrics: dict[str, float]) -> float:
+    """Mean reward per step of the seats ``learner`` trains in an iteration's ``metrics``.
+
+    Both seats, or seat 0 alone against a fixed opponent: what ``stop_reward`` is compared with.
+    """
+    if learner.opponent is not None:
+        return metrics["reward_0"]
+    return 0.5 * (metrics["reward_0"] + metrics["reward_1"])
 
 
 class _MetricsWriter:

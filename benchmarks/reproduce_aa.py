@@ -84,7 +84,8 @@ def run_seed(preset: str, seed: int, out: Path, overrides: dict) -> dict[str, fl
     seconds = time.perf_counter() - start
     learner = restore_learner(final)
     c = learner.config
-    steps = c.iterations * c.num_envs * learner.env.max_cycles
+    # learner.iteration, not c.iterations: a run with stop_reward may end early
+    steps = learner.iteration * c.num_envs * learner.env.max_cycles
     metrics_file = run_dir / "metrics.csv"
     train_seconds = seconds
     if metrics_file.exists():  # the training time itself, also for a reused run
@@ -93,6 +94,7 @@ def run_seed(preset: str, seed: int, out: Path, overrides: dict) -> dict[str, fl
         train_seconds = float(sum(read_metrics(metrics_file)["seconds"]))
     result = {
         "seed": seed,
+        "iterations": learner.iteration,
         "train_seconds": train_seconds,
         "env_steps": steps,
         "env_steps_per_second": steps / train_seconds,

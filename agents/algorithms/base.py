@@ -24,6 +24,7 @@ and a resumed run continues exactly.
 from __future__ import annotations
 
 import copy
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -102,6 +103,11 @@ class LearnerConfig:
     """torch intra-op threads (1 is fastest for these small networks)"""
     checkpoint_every: int = 50
     """save a checkpoint every this many iterations (0: only the final one)"""
+    stop_reward: float | None = None
+    """end the run early, after the first iteration whose mean reward per step (over both
+    seats; seat 0 against a fixed opponent) exceeds this; the Advantage Alignment reference
+    stops its Negotiation runs at 0.4 ("early stop if already cooperative"). None: run every
+    iteration"""
 
     def __post_init__(self) -> None:
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
@@ -110,6 +116,10 @@ class LearnerConfig:
         for name in ("num_envs", "iterations", "gru_size", "torch_threads"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.stop_reward is not None:
+            self.stop_reward = float(self.stop_reward)
+            if not math.isfinite(self.stop_reward):
+                raise ValueError(f"stop_reward must be finite or None, got {self.stop_reward}")
         if self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
         for name in ("gamma", "gae_lambda"):

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from agents.algorithms.actor_critic import ActorCriticConfig
-from agents.algorithms.ppo import PPOConfig
+from agents.algorithms.ppo import PPOConfig, PPOLearner
 from agents.checkpoint import load_policy, restore_learner
 from agents.cli import main
-from agents.training import read_metrics, resume, train
+from agents.scripted.matrix import AlwaysDefect
+from agents.training import learned_reward, read_metrics, resume, train
 
 SMALL = {
     "env_id": "ipd_v0", "env_kwargs": {"max_cycles": 4}, "num_envs": 8, "hidden_sizes": (8,),
@@ -71,6 +72,34 @@ def test_resume_can_extend_a_finished_run(tmp_path):
     assert restore_learner(tmp_path / "run" / "checkpoints" / "final.pt").iteration == 3
 
 
+def test_stop_reward_ends_the_run_at_the_first_iteration_above_it(tmp_path):
+    whole = train(PPOConfig(**SMALL, iterations=6), "ppo", tmp_path / "whole", False)
+    rows = read_metrics(tmp_path / "whole" / "metrics.csv")
+    means = [0.5 * (a + b) for a, b in zip(rows["reward_0"], rows["reward_1"], strict=True)]
+    best = max(range(len(means)), key=means.__getitem__)  # first iteration at the maximum
+    threshold = means[best] - 1e-6
+    stopped = train(
+        PPOConfig(**SMALL, iterations=6, stop_reward=threshold), "ppo", tmp_path / "stop", False
+    )
+    assert stopped.iteration == best + 1 and whole.iteration == 6
+    assert restore_learner(tmp_path / "stop" / "checkpoints" / "final.pt").iteration == best + 1
+    kept = comparable(read_metrics(tmp_path / "stop" / "metrics.csv"))
+    assert kept == {k: v[: best + 1] for k, v in comparable(rows).items()}
+    # a threshold no iteration reaches changes nothing
+    never = train(PPOConfig(**SMALL, iterations=3, stop_reward=1e6), "ppo", tmp_path / "n", False)
+    assert never.iteration == 3
+
+
+def test_stop_reward_compares_the_learning_seats_and_rejects_non_finite_values():
+    learner = PPOLearner(PPOConfig(**SMALL, iterations=1))
+    metrics = {"reward_0": 1.0, "reward_1": 3.0}
+    assert learned_reward(learner, metrics) == 2.0
+    against_fixed = PPOLearner(PPOConfig(**SMALL, iterations=1), opponent=AlwaysDefect())
+    assert learned_reward(against_fixed, metrics) == 1.0
+    with pytest.raises(ValueError, match="stop_reward must be finite"):
+        PPOConfig(**SMALL, stop_reward=float("inf"))
+
+
 def test_cli_train_end_to_end(tmp_path, capsys):
     run = tmp_path / "cli"
     code = main([
@@ -93,6 +122,13 @@ def test_cli_train_end_to_end(tmp_path, capsys):
                  "--iterations", "4", "--no-progress"])
     assert code == 0
     assert read_metrics(run / "metrics.csv")["iteration"] == [1.0, 2.0, 3.0, 4.0]
+
+    # an optional float option: any IPD reward per step is above -100, so it stops at once
+    stop = tmp_path / "stop"
+    code = main(["train", "--algo", "ppo", "--env", "ipd_v0", "--num-envs", "8", "--iterations",
+                 "3", "--stop-reward", "-100", "--run-dir", str(stop), "--no-progress"])
+    assert code == 0 and "stopping at iteration 1" in capsys.readouterr().out
+    assert json.loads((stop / "config.json").read_text())["config"]["stop_reward"] == -100.0
 
 
 def test_cli_summed_rewards_default_and_errors(tmp_path, capsys):
@@ -125,6 +161,7 @@ def test_cli_help_comes_from_the_config_docstrings(capsys):
     clip_help = out[out.rindex("--clip-coef CLIP_COEF"):].split(" --", 1)[0]
     assert "(only " in clip_help and "ppo: 0.2" in clip_help  # actor_critic has no clip
     assert "--self-play, --no-self-play" in out
+    assert "--stop-reward STOP_REWARD" in out and "(default: None)" in out
 
 
 def test_documented_command_lines_parse():
