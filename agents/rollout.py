@@ -56,6 +56,20 @@ class Trajectory:
         """Number of games ``B``."""
         return self.rewards.shape[1]
 
+    def games(self, index: torch.Tensor) -> Trajectory:
+        """Return the games ``index`` (a 1-D index or boolean mask over the ``B`` games)."""
+        index = torch.as_tensor(index)
+        return Trajectory(
+            observations=self.observations[:, index],
+            actions=self.actions[:, index],
+            log_probs=self.log_probs[:, index],
+            rewards=self.rewards[:, index],
+            episode_starts=self.episode_starts[:, index],
+            dones=self.dones[:, index],
+            next_observations=self.next_observations[index],
+            info={name: value[:, index] for name, value in self.info.items()},
+        )
+
     def seat(self, seat: int) -> Trajectory:
         """Return the trajectory seen from ``seat``: seat axis reordered so ``seat`` comes first."""
         order = [seat, 1 - seat]
@@ -69,6 +83,32 @@ class Trajectory:
             next_observations=self.next_observations[:, order],
             info=self.info,
         )
+
+
+def concat_games(trajectories: Sequence[Trajectory]) -> Trajectory:
+    """Put the games of several trajectories of the same length side by side (in order).
+
+    ``info`` keeps the entries every trajectory has.
+    """
+    if not trajectories:
+        raise ValueError("concat_games needs at least one trajectory")
+    lengths = {t.num_steps for t in trajectories}
+    if len(lengths) > 1:
+        raise ValueError(f"trajectories of different lengths cannot be joined: {sorted(lengths)}")
+    shared = set.intersection(*(set(t.info) for t in trajectories))
+    return Trajectory(
+        observations=torch.cat([t.observations for t in trajectories], 1),
+        actions=torch.cat([t.actions for t in trajectories], 1),
+        log_probs=torch.cat([t.log_probs for t in trajectories], 1),
+        rewards=torch.cat([t.rewards for t in trajectories], 1),
+        episode_starts=torch.cat([t.episode_starts for t in trajectories], 1),
+        dones=torch.cat([t.dones for t in trajectories], 1),
+        next_observations=torch.cat([t.next_observations for t in trajectories], 0),
+        info={
+            name: torch.cat([t.info[name] for t in trajectories], 1)
+            for name in sorted(shared)
+        },
+    )
 
 
 def _seat_seeds(seed: int | None) -> list[int | None]:

@@ -32,6 +32,13 @@ iterations). Seat 1 is then a :class:`~agents.policy.RoutingPolicy` that sends t
 the snapshots and the rest to the current network. The learner trains on the sequences its
 current network played only (seat 0 of every game, seat 1 of the non-replay games); ``A2`` of
 seat 0 in a replay game comes from the snapshot's critic and seat 1's rewards.
+
+The trajectory replay buffer (``trajectory_replay_fraction > 0``, the reference's
+``off_policy_ratio``; :class:`agents.replay.TrajectoryReplayBuffer`): each update batch has that
+share of its games replaced by past games drawn from a FIFO store, which then receives
+``trajectory_replay_push`` fresh games. Past games are re-valued by the current critics and keep
+the log-probabilities they were played with, so PAA's ratio clips their influence. The two
+buffers are exclusive (one would have to track the other's games).
 """
 
 from __future__ import annotations
@@ -52,8 +59,9 @@ from agents.algorithms.base import (
 )
 from agents.nn import ActorCritic, NetworkPolicy
 from agents.policy import Policy, RoutingPolicy
+from agents.replay import TrajectoryReplayBuffer
 from agents.returns import gae
-from agents.rollout import Trajectory, rollout
+from agents.rollout import Trajectory, concat_games, rollout
 from agents.shaping import (
     AgentReplayBuffer,
     aligned_advantages,
@@ -112,6 +120,13 @@ class AdvantageAlignmentConfig(LearnerConfig):
     """push a snapshot of the agent every this many iterations"""
     replay_snapshots: int = 4
     """distinct past snapshots sampled per iteration; the replay games are split among them"""
+    trajectory_replay_fraction: float = 0.0
+    """share of each update batch's games replaced by past games from a trajectory replay buffer
+    (the reference's off_policy_ratio, 0.05 in its continuous Negotiation config; 0: off)"""
+    trajectory_replay_capacity: int = 10000
+    """games the trajectory replay buffer keeps (oldest dropped; the reference: 100000)"""
+    trajectory_replay_push: int = 64
+    """fresh games added to the trajectory replay buffer after each update (the reference: 500)"""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -133,6 +148,27 @@ class AdvantageAlignmentConfig(LearnerConfig):
             raise ValueError(f"replay_fraction must be in [0, 1), got {self.replay_fraction}")
         if self.replay_fraction > 0 and not self.self_play:
             raise ValueError("replay_fraction > 0 needs self_play (past copies of one agent)")
+        if not 0.0 <= self.trajectory_replay_fraction < 1.0:
+            raise ValueError(
+                "trajectory_replay_fraction must be in [0, 1), got "
+                f"{self.trajectory_replay_fraction}"
+            )
+        if self.trajectory_replay_fraction > 0:
+            if self.replay_fraction > 0:
+                raise ValueError(
+                    "use either the agent replay buffer (replay_fraction) or the trajectory "
+                    "replay buffer (trajectory_replay_fraction), not both"
+                )
+            if self.trajectory_replay_capacity < 1:
+                raise ValueError(
+                    "trajectory_replay_capacity must be at least 1, got "
+                    f"{self.trajectory_replay_capacity}"
+                )
+            if not 1 <= self.trajectory_replay_push <= self.num_envs:
+                raise ValueError(
+                    f"trajectory_replay_push must be in [1, num_envs={self.num_envs}], got "
+                    f"{self.trajectory_replay_push}"
+                )
         if self.critic_lr < 0 or self.critic_warmup < 0:
             raise ValueError("critic_lr and critic_warmup must be >= 0")
         if self.bootstrap_truncation and self.critic_target != "gae":
@@ -235,6 +271,11 @@ class AdvantageAlignmentLearner(Learner):
             self._snapshot_networks = [
                 self.make_network().requires_grad_(False) for _ in range(config.replay_snapshots)
             ]
+        self.trajectory_replay: TrajectoryReplayBuffer | None = None
+        #: games of the batch being updated that came from the trajectory replay buffer
+        self._replayed_games: torch.Tensor | None = None
+        if config.trajectory_replay_fraction > 0:
+            self.trajectory_replay = TrajectoryReplayBuffer(config.trajectory_replay_capacity)
 
     def make_agent(self, seats: tuple[int, ...]) -> Agent:
         """As :meth:`Learner.make_agent`, with the critic's own parameters at ``critic_lr``."""
@@ -284,6 +325,40 @@ class AdvantageAlignmentLearner(Learner):
         seed = derive_seed(self.config.seed, self.iteration, 0)
         return rollout(self.env, [agent.policy, seat_1], seed=seed)
 
+    def replayed_game_count(self) -> int:
+        """Games of each update batch drawn from the trajectory replay buffer (once it has them)."""
+        c = self.config
+        return min(int(round(c.trajectory_replay_fraction * c.num_envs)), c.num_envs - 1)
+
+    def update(self, trajectory: Trajectory) -> dict[str, float]:
+        """One learning step; with trajectory replay, on a batch with some past games mixed in.
+
+        The last :meth:`replayed_game_count` games of the update batch are drawn from the
+        buffer, the others are a random subset of the fresh games (the reference draws those
+        with replacement); afterwards ``trajectory_replay_push`` random fresh games go into the
+        buffer. Metrics of the iteration still describe the fresh games.
+        """
+        buffer = self.trajectory_replay
+        if buffer is None:
+            return super().update(trajectory)
+        c = self.config
+        generator = torch.Generator().manual_seed(derive_seed(c.seed, self.iteration, 3))
+        count = self.replayed_game_count()
+        batch = trajectory
+        if count and len(buffer) >= count:
+            fresh = torch.randperm(c.num_envs, generator=generator)[: c.num_envs - count]
+            batch = concat_games([trajectory.games(fresh.sort().values),
+                                  buffer.sample(count, generator)])
+            self._replayed_games = torch.arange(c.num_envs - count, c.num_envs)
+        try:
+            metrics = super().update(batch)
+        finally:
+            self._replayed_games = None
+        pushed = torch.randperm(c.num_envs, generator=generator)[: c.trajectory_replay_push]
+        buffer.push(trajectory.games(pushed.sort().values))
+        metrics["replayed_games"] = float(batch is not trajectory) * count
+        return metrics
+
     # ---- estimates ----------------------------------------------------------------------------
     @torch.no_grad()
     def estimate(self, trajectory: Trajectory) -> Estimates:
@@ -318,6 +393,13 @@ class AdvantageAlignmentLearner(Learner):
             estimates.advantages[:, index, 1] = advantages
             estimates.returns[:, index, 1] = advantages + values
             estimates.log_probs[:, index, 1] = float("nan")
+        if self._replayed_games is not None:
+            # past games keep the log-probabilities of the policy that played them, so the
+            # proximal ratio measures (and clips) how far the current policy has moved since
+            index = self._replayed_games
+            for agent in self.agents:
+                for seat in agent.seats:
+                    estimates.log_probs[:, index, seat] = trajectory.log_probs[:, index, seat]
         if c.critic_target != "gae":
             for seat in (0, 1):
                 estimates.returns[..., seat] = critic_targets(
@@ -381,10 +463,12 @@ class AdvantageAlignmentLearner(Learner):
 
     # ---- state --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """The base learner's state plus the agent replay buffer (when used)."""
+        """The base learner's state plus the agent and trajectory replay buffers (when used)."""
         state = super().state_dict()
         if self.replay is not None:
             state["replay"] = self.replay.state_dict()
+        if self.trajectory_replay is not None:
+            state["trajectory_replay"] = self.trajectory_replay.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -392,6 +476,8 @@ class AdvantageAlignmentLearner(Learner):
         super().load_state_dict(state)
         if self.replay is not None and "replay" in state:
             self.replay.load_state_dict(state["replay"])
+        if self.trajectory_replay is not None and "trajectory_replay" in state:
+            self.trajectory_replay.load_state_dict(state["trajectory_replay"])
 
 
 class ProximalAdvantageAlignmentLearner(AdvantageAlignmentLearner):

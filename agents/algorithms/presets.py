@@ -200,8 +200,8 @@ PRESETS: dict[str, Preset] = {
         "aa",
         "The paper's continuous Negotiation AA (eg:league/cont_league.py with eg_cont.yaml): "
         "tanh-squashed Gaussian proposals, not proximal, beta 3, T 50, batch 16384, lr 1e-3, "
-        "entropy 0.005, log-probs clamped at -10, grad clip 1, Monte-Carlo critic. The "
-        "reference's trajectory replay buffer is not implemented.",
+        "entropy 0.005, log-probs clamped at -10, grad clip 1, Monte-Carlo critic, trajectory "
+        "replay buffer of 100000 games (500 pushed per batch, 5% of each batch replayed).",
         dict(
             _NEGOTIATION_REFERENCE,
             env_kwargs={"max_cycles": 50, "continuous": True},
@@ -212,6 +212,9 @@ PRESETS: dict[str, Preset] = {
             log_prob_min=-10.0,
             critic_target="mc",
             hidden_sizes=(512, 512),
+            trajectory_replay_fraction=0.05,
+            trajectory_replay_capacity=100000,
+            trajectory_replay_push=500,
             iterations=1000,
         ),
     ),
