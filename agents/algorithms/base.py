@@ -68,6 +68,9 @@ class LearnerConfig:
     """each seat is trained on the sum of both seats' rewards (the summed-rewards baseline)"""
     lr: float = 3e-3
     """Adam learning rate"""
+    anneal_lr: bool = False
+    """decay every learning rate linearly from its initial value towards 0 over the run's
+    iterations (CleanRL's PPO default); the schedule follows ``iterations``"""
     gamma: float = 0.96
     """discount factor"""
     gae_lambda: float = 0.95
@@ -330,8 +333,26 @@ class Learner:
         seed = derive_seed(self.config.seed, self.iteration, 0)
         return rollout(self.env, self.policies(), seed=seed)
 
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """Every optimizer of the trained agents (learners with more per agent add them)."""
+        return [agent.optimizer for agent in self.agents]
+
+    def anneal_learning_rates(self) -> float:
+        """Set every parameter group's rate to its initial one x ``1 - iteration / iterations``.
+
+        The initial rate is kept in the group (``initial_lr``, as torch's schedulers do), so it
+        travels with the optimizer's state into checkpoints. Returns the factor.
+        """
+        factor = max(0.0, 1.0 - self.iteration / self.config.iterations)
+        for optimizer in self.optimizers():
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * factor
+        return factor
+
     def train_iteration(self) -> dict[str, float]:
         """Collect a batch, update every agent, advance the iteration; returns metrics."""
+        lr_factor = self.anneal_learning_rates() if self.config.anneal_lr else 1.0
         trajectory = self.collect()
         metrics = self.update(trajectory)
         self.iteration += 1
@@ -342,6 +363,7 @@ class Learner:
             "reward_1": float(rewards[1]),
             **game_metrics(self.env.game, trajectory),
             **metrics,
+            **({"lr_factor": lr_factor} if self.config.anneal_lr else {}),
         }
 
     def training_rewards(self, trajectory: Trajectory) -> torch.Tensor:

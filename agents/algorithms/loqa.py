@@ -558,6 +558,14 @@ class LOQALearner(Learner):
         )
         return agent
 
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """The actor and the critic optimizer of every agent."""
+        return [
+            optimizer
+            for agent in self.agents
+            for optimizer in (agent.optimizer, agent.critic_optimizer)  # type: ignore[attr-defined]
+        ]
+
     # ---- rollouts -----------------------------------------------------------------------------
     def _explore(self, policy: Policy) -> Policy:
         eps = self.config.epsilon_greedy

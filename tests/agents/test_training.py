@@ -100,6 +100,38 @@ def test_stop_reward_compares_the_learning_seats_and_rejects_non_finite_values()
         PPOConfig(**SMALL, stop_reward=float("inf"))
 
 
+def test_anneal_lr_decays_every_rate_linearly_and_resumes_exactly(tmp_path):
+    from agents.algorithms.advantage_alignment import AdvantageAlignmentConfig
+    from agents.algorithms.loqa import LOQAConfig, LOQALearner
+
+    config = PPOConfig(**SMALL, iterations=4, anneal_lr=True, lr=0.01, checkpoint_every=2)
+    whole = train(config, "ppo", tmp_path / "whole", False)
+    assert read_metrics(tmp_path / "whole" / "metrics.csv")["lr_factor"] == [1, 0.75, 0.5, 0.25]
+    # the last update ran at lr / 4; the initial rate stays in the optimizer for checkpoints
+    group = whole.agents[0].optimizer.param_groups[0]
+    assert group["lr"] == pytest.approx(0.0025) and group["initial_lr"] == 0.01
+    train(config, "ppo", tmp_path / "cut", False)
+    resumed = resume(tmp_path / "cut" / "checkpoints" / "iter_000002.pt", progress=False)
+    for a, b in zip(whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
+                    strict=True):
+        assert torch.equal(a, b)
+    # a separate critic rate and LOQA's second optimizer decay with the actor's
+    aa = AdvantageAlignmentConfig(
+        env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=8, iterations=2, lr=0.01,
+        critic_lr=0.1, anneal_lr=True,
+    )
+    learner = train(aa, "aa", tmp_path / "aa", False)
+    assert [g["lr"] for g in learner.agents[0].optimizer.param_groups] == pytest.approx(
+        [0.005, 0.05]
+    )
+    loqa = LOQALearner(LOQAConfig(env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=8,
+                                  iterations=4, lr=0.01, critic_lr=0.1, anneal_lr=True))
+    for _ in range(2):
+        loqa.train_iteration()
+    assert len(loqa.optimizers()) == 2
+    assert [o.param_groups[0]["lr"] for o in loqa.optimizers()] == pytest.approx([0.0075, 0.075])
+
+
 def test_cli_train_end_to_end(tmp_path, capsys):
     run = tmp_path / "cli"
     code = main([
