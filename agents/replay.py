@@ -19,18 +19,7 @@ from typing import Any
 
 import torch
 
-from agents.rollout import Trajectory
-
-#: the Trajectory fields stored per game, with the axis that indexes games
-_FIELDS = {
-    "observations": 1,
-    "actions": 1,
-    "log_probs": 1,
-    "rewards": 1,
-    "episode_starts": 1,
-    "dones": 1,
-    "next_observations": 0,
-}
+from agents.rollout import GAME_AXES, Trajectory
 
 
 class TrajectoryReplayBuffer:
@@ -63,9 +52,9 @@ class TrajectoryReplayBuffer:
                     _with_games(getattr(trajectory, name).shape, axis, self.capacity),
                     dtype=getattr(trajectory, name).dtype,
                 )
-                for name, axis in _FIELDS.items()
+                for name, axis in GAME_AXES.items()
             }
-        for name, axis in _FIELDS.items():
+        for name, axis in GAME_AXES.items():
             stored, new = self._store[name], getattr(trajectory, name)
             expected = _with_games(stored.shape, axis, new.shape[axis])
             if tuple(new.shape) != expected or new.dtype != stored.dtype:
@@ -77,7 +66,7 @@ class TrajectoryReplayBuffer:
         # the newest `capacity` games land in consecutive slots after the last one written
         first = max(0, count - self.capacity)
         slots = (self._next + torch.arange(count - first)) % self.capacity
-        for name, axis in _FIELDS.items():
+        for name, axis in GAME_AXES.items():
             new = getattr(trajectory, name).narrow(axis, first, count - first)
             self._store[name].index_copy_(axis, slots, new)
         self._next = int((self._next + count - first) % self.capacity)
@@ -90,7 +79,10 @@ class TrajectoryReplayBuffer:
         index = torch.randint(0, len(self), (int(n),), generator=generator)
         # slot order is irrelevant to a uniform draw: the first len(self) slots are filled
         return Trajectory(
-            **{name: self._store[name].index_select(axis, index) for name, axis in _FIELDS.items()}
+            **{
+                name: self._store[name].index_select(axis, index)
+                for name, axis in GAME_AXES.items()
+            }
         )
 
     def state_dict(self) -> dict[str, Any]:
@@ -99,7 +91,7 @@ class TrajectoryReplayBuffer:
         if self._store is not None:
             filled = {
                 name: self._store[name].narrow(axis, 0, len(self)).clone()
-                for name, axis in _FIELDS.items()
+                for name, axis in GAME_AXES.items()
             }
         return {
             "capacity": self.capacity,
@@ -121,11 +113,11 @@ class TrajectoryReplayBuffer:
         if games is None:
             self._store = None
             return
-        missing = sorted(set(_FIELDS) - set(games))
+        missing = sorted(set(GAME_AXES) - set(games))
         if missing:
             raise ValueError(f"saved trajectory replay buffer lacks {missing}")
         self._store = {}
-        for name, axis in _FIELDS.items():
+        for name, axis in GAME_AXES.items():
             saved = games[name]
             if saved.shape[axis] != len(self):
                 raise ValueError(

@@ -17,6 +17,18 @@ import torch
 from agents.policy import Policy
 from socialdilemmas.core.vector import VectorEnv
 
+#: the :class:`Trajectory` tensors that hold one entry per game, with the axis that indexes the
+#: games (``info`` entries are all ``(T, B, ...)``)
+GAME_AXES = {
+    "observations": 1,
+    "actions": 1,
+    "log_probs": 1,
+    "rewards": 1,
+    "episode_starts": 1,
+    "dones": 1,
+    "next_observations": 0,
+}
+
 
 @dataclass
 class Trajectory:
@@ -60,13 +72,10 @@ class Trajectory:
         """Return the games ``index`` (a 1-D index or boolean mask over the ``B`` games)."""
         index = torch.as_tensor(index)
         return Trajectory(
-            observations=self.observations[:, index],
-            actions=self.actions[:, index],
-            log_probs=self.log_probs[:, index],
-            rewards=self.rewards[:, index],
-            episode_starts=self.episode_starts[:, index],
-            dones=self.dones[:, index],
-            next_observations=self.next_observations[index],
+            **{
+                name: getattr(self, name)[(slice(None),) * axis + (index,)]
+                for name, axis in GAME_AXES.items()
+            },
             info={name: value[:, index] for name, value in self.info.items()},
         )
 
@@ -97,13 +106,10 @@ def concat_games(trajectories: Sequence[Trajectory]) -> Trajectory:
         raise ValueError(f"trajectories of different lengths cannot be joined: {sorted(lengths)}")
     shared = set.intersection(*(set(t.info) for t in trajectories))
     return Trajectory(
-        observations=torch.cat([t.observations for t in trajectories], 1),
-        actions=torch.cat([t.actions for t in trajectories], 1),
-        log_probs=torch.cat([t.log_probs for t in trajectories], 1),
-        rewards=torch.cat([t.rewards for t in trajectories], 1),
-        episode_starts=torch.cat([t.episode_starts for t in trajectories], 1),
-        dones=torch.cat([t.dones for t in trajectories], 1),
-        next_observations=torch.cat([t.next_observations for t in trajectories], 0),
+        **{
+            name: torch.cat([getattr(t, name) for t in trajectories], axis)
+            for name, axis in GAME_AXES.items()
+        },
         info={
             name: torch.cat([t.info[name] for t in trajectories], 1)
             for name in sorted(shared)
