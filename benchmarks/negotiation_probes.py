@@ -18,6 +18,13 @@ term ``A* - A*(beta=0)`` (negative: the term lowers the claim). Reciprocity need
 covariance to be negative after a fair opponent and positive after a greedy one::
 
     python benchmarks/negotiation_probes.py shaping aa_negotiation '{"critic_warmup": 300}'
+
+``respond`` measures how a trained checkpoint answers greed: it plays it (both seat orders)
+against fixed opponents that claim 5 on the items they value more and ``g`` on the others,
+for ``g`` from 0 (always-cooperate) to 5 (always-defect), and prints both players' rewards.
+A reciprocal agent's reward falls with ``g`` while the opponent's does not rise::
+
+    python benchmarks/negotiation_probes.py respond agents/baselines/paa_negotiation.pt
 """
 
 from __future__ import annotations
@@ -28,12 +35,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from agents.algorithms import get_algorithm  # noqa: E402
 from agents.algorithms.presets import PRESETS, preset_config  # noqa: E402
+from agents.checkpoint import checkpoint_config, load_policy, read_checkpoint  # noqa: E402
 from agents.evaluation import match  # noqa: E402
 from agents.nn import NetworkPolicy  # noqa: E402
 from agents.scripted import scripted_policy  # noqa: E402
@@ -136,15 +145,52 @@ def shaping(preset: str, overrides: dict) -> None:
         )
 
 
+def fixed_greed(greed: float, continuous: bool):
+    """An opponent claiming 5 on the items it values more and ``greed`` on the others."""
+
+    def act(observations):
+        observations = np.asarray(observations)
+        mine_high = observations[:, OWN_VALUES] > observations[:, OTHER_VALUES]
+        claims = np.where(mine_high, 5.0, greed)
+        return claims.astype(np.float32) if continuous else claims.astype(np.int64)
+
+    return act
+
+
+def respond(checkpoint: str, episodes: int) -> None:
+    """Print the checkpoint's and a fixed-greed opponent's rewards for greed 0 to 5."""
+    config = checkpoint_config(read_checkpoint(checkpoint), checkpoint)
+    env_id, kwargs = config.env_id, config.env_kwargs
+    if env_id != "negotiation_v0":
+        raise SystemExit(f"{checkpoint} was trained on {env_id}, not negotiation_v0")
+    policy = load_policy(checkpoint)
+    continuous = bool(kwargs.get("continuous", False))
+    for greed in range(6):
+        result = match(policy, fixed_greed(greed, continuous), env_id, episodes=episodes,
+                       seed=1, both_seats=True, **kwargs)
+        print(json.dumps({"opponent_low_claim": greed, "agent": round(result.rewards[0], 3),
+                          "opponent": round(result.rewards[1], 3)}), flush=True)
+
+
 def main() -> None:
     """Parse the command line and run the probe."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("train", "shaping"))
-    parser.add_argument("preset", choices=sorted(PRESETS))
-    parser.add_argument("overrides", nargs="?", default="{}", help="JSON config overrides")
-    parser.add_argument("--every", type=int, default=100, help="evaluate every N iterations")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("train", "shaping"):
+        command = commands.add_parser(name)
+        command.add_argument("preset", choices=sorted(PRESETS))
+        command.add_argument("overrides", nargs="?", default="{}", help="JSON config overrides")
+        if name == "train":
+            command.add_argument("--every", type=int, default=100,
+                                 help="evaluate every N iterations")
+    command = commands.add_parser("respond")
+    command.add_argument("checkpoint", help="a Negotiation Game checkpoint")
+    command.add_argument("--episodes", type=int, default=128, help="episodes per seat order")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.command == "respond":
+        respond(args.checkpoint, args.episodes)
+        return
     overrides = json.loads(args.overrides)
     overrides.setdefault("checkpoint_every", 0)
     if args.command == "train":
