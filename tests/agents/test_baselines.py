@@ -20,7 +20,14 @@ MAX_BYTES = 300_000
 
 
 def test_the_advantage_alignment_baselines_are_bundled():
-    assert "aa_ipd" in baseline_names()
+    names = set(baseline_names())
+    assert {"aa_ipd", "aa_nb_coin_game", "paa_negotiation", "paa_negotiation_continuous"} <= names
+    assert {"ppo_negotiation", "ppo_negotiation_continuous"} <= names  # the naive contrasts
+
+
+def test_the_continuous_negotiation_baseline_needs_the_continuous_game():
+    with pytest.raises(AgentSpecError, match="Box.*MultiDiscrete"):
+        load_agent("baseline:paa_negotiation_continuous", "negotiation_v0")
 
 
 @pytest.mark.parametrize("name", baseline_names())
