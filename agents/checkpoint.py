@@ -126,9 +126,11 @@ def _check_spaces(
     for kind, space in (("observation", observation_space), ("action", action_space)):
         saved = payload["spaces"][kind]
         if saved != space_signature(space):
+            trained_on = payload.get("config", {})
             raise CheckpointError(
                 f"checkpoint {path} was trained with {kind} space {saved}, but the game has "
-                f"{space_signature(space)}"
+                f"{space_signature(space)}; it was trained on {trained_on.get('env_id')} "
+                f"with env arguments {trained_on.get('env_kwargs')}: play it in that game"
             )
 
 

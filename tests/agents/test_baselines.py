@@ -26,7 +26,7 @@ def test_the_advantage_alignment_baselines_are_bundled():
 
 
 def test_the_continuous_negotiation_baseline_needs_the_continuous_game():
-    with pytest.raises(AgentSpecError, match="Box.*MultiDiscrete"):
+    with pytest.raises(AgentSpecError, match="Box.*MultiDiscrete.*'continuous': True"):
         load_agent("baseline:paa_negotiation_continuous", "negotiation_v0")
 
 
