@@ -191,15 +191,17 @@ PRESETS: dict[str, Preset] = {
     ),
     "paa_negotiation_continuous": Preset(
         "paa",
-        "paa_negotiation without its learning-rate schedule (with it two seeds ended at "
-        "0.361 and 0.374 instead of 0.386 and 0.387) and with continuous proposals "
-        "(tanh-squashed Gaussian), entropy 0.005 and "
-        "lr 3e-4 (at entropy 0.02 it stayed at 0.36-0.37; at lr 1e-3 it reached 0.48 at "
-        "iteration 250 and fell back to 0.35), 2000 iterations. About 15 minutes per seed.",
+        "paa_negotiation with continuous proposals (tanh-squashed Gaussian), without its "
+        "learning-rate schedule (with it the runs ended lower), entropy 0.005, lr 3e-4 (at "
+        "entropy 0.02 it stayed at 0.36-0.37; at lr 1e-3 it reached 0.48 at iteration 250 "
+        "and fell back to 0.35) and beta 0.5 (beta 1 held 0.36-0.39 and ended at 0.386 and "
+        "0.387; beta 0.5 stays near always-defect for 750-950 iterations, then holds "
+        "0.40-0.43 and ends at 0.398 and 0.396), 2000 iterations. About 18 minutes per seed.",
         dict(
             _NEGOTIATION_STATIONARY_CRITIC,
             env_kwargs={"max_cycles": 50, "continuous": True},
             proximal=True,
+            aa_beta=0.5,
             ent_coef=0.005,
             lr=3e-4,
             iterations=2000,
