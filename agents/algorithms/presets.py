@@ -195,7 +195,7 @@ PRESETS: dict[str, Preset] = {
         "learning-rate schedule (with it the runs ended lower), entropy 0.005, lr 3e-4 (at "
         "entropy 0.02 it stayed at 0.36-0.37; at lr 1e-3 it reached 0.48 at iteration 250 "
         "and fell back to 0.35) and beta 0.5 (beta 1 held 0.36-0.39 and ended at 0.386 and "
-        "0.387; beta 0.5 stays near always-defect for 750-950 iterations, then holds "
+        "0.387; beta 0.5 stays near always-defect for 700-1080 iterations, then holds "
         "0.40-0.43 and four seeds end at 0.395-0.398), 2000 iterations. About 18 minutes per seed.",
         dict(
             _NEGOTIATION_STATIONARY_CRITIC,
