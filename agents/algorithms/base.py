@@ -71,6 +71,11 @@ class LearnerConfig:
     anneal_lr: bool = False
     """decay every learning rate linearly from its initial value towards 0 over the run's
     iterations (CleanRL's PPO default); the schedule follows ``iterations``"""
+    anneal_lr_start: int = 0
+    """with ``anneal_lr``, the iteration the decay starts from: the rates stay at their initial
+    values until then and reach 0 at ``iterations``. A late start leaves the early learning
+    (for the Negotiation Game, the escape from always-defect) untouched and only damps the
+    drift after it"""
     gamma: float = 0.96
     """discount factor"""
     gae_lambda: float = 0.95
@@ -125,6 +130,11 @@ class LearnerConfig:
                 raise ValueError(f"stop_reward must be finite or None, got {self.stop_reward}")
         if self.checkpoint_every < 0:
             raise ValueError(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
+        if not 0 <= self.anneal_lr_start < self.iterations:
+            raise ValueError(
+                f"anneal_lr_start must be in [0, iterations={self.iterations}), got "
+                f"{self.anneal_lr_start}"
+            )
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -338,12 +348,17 @@ class Learner:
         return [agent.optimizer for agent in self.agents]
 
     def anneal_learning_rates(self) -> float:
-        """Set every parameter group's rate to its initial one x ``1 - iteration / iterations``.
+        """Set every parameter group's rate to its initial one x the linear decay factor.
+
+        The factor is 1 up to ``anneal_lr_start`` and falls linearly to 0 at ``iterations``:
+        ``1 - (iteration - start) / (iterations - start)``.
 
         The initial rate is kept in the group (``initial_lr``, as torch's schedulers do), so it
         travels with the optimizer's state into checkpoints. Returns the factor.
         """
-        factor = max(0.0, 1.0 - self.iteration / self.config.iterations)
+        start = self.config.anneal_lr_start
+        elapsed = max(0, self.iteration - start)
+        factor = max(0.0, 1.0 - elapsed / (self.config.iterations - start))
         for optimizer in self.optimizers():
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])

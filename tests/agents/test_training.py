@@ -132,6 +132,16 @@ def test_anneal_lr_decays_every_rate_linearly_and_resumes_exactly(tmp_path):
     assert [o.param_groups[0]["lr"] for o in loqa.optimizers()] == pytest.approx([0.0075, 0.075])
 
 
+def test_anneal_lr_start_holds_the_rate_then_decays_to_zero_at_the_end(tmp_path):
+    config = PPOConfig(**SMALL, iterations=4, anneal_lr=True, anneal_lr_start=2, lr=0.01)
+    learner = train(config, "ppo", tmp_path / "late", False)
+    assert read_metrics(tmp_path / "late" / "metrics.csv")["lr_factor"] == [1, 1, 1, 0.5]
+    assert learner.agents[0].optimizer.param_groups[0]["lr"] == pytest.approx(0.005)
+    for start in (-1, 4):
+        with pytest.raises(ValueError, match=r"anneal_lr_start must be in \[0, iterations=4\)"):
+            PPOConfig(**SMALL, iterations=4, anneal_lr_start=start)
+
+
 def test_cli_train_end_to_end(tmp_path, capsys):
     run = tmp_path / "cli"
     code = main([
