@@ -73,9 +73,8 @@ class LearnerConfig:
     iterations (CleanRL's PPO default); the schedule follows ``iterations``"""
     anneal_lr_start: int = 0
     """with ``anneal_lr``, the iteration the decay starts from: the rates stay at their initial
-    values until then and reach 0 at ``iterations``. A late start leaves the early learning
-    (for the Negotiation Game, the escape from always-defect) untouched and only damps the
-    drift after it"""
+    values until then and reach 0 at ``iterations``, so the early learning runs at the full
+    rate"""
     gamma: float = 0.96
     """discount factor"""
     gae_lambda: float = 0.95
