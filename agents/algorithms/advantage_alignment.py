@@ -43,6 +43,7 @@ buffers are exclusive (one would have to track the other's games).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,10 @@ class AdvantageAlignmentConfig(LearnerConfig):
 
     aa_beta: float = 0.3
     """alignment weight beta of A* (aa_weight in the reference; 0: the naive learner)"""
+    aa_beta_end: float | None = None
+    """move beta linearly from ``aa_beta`` at the first iteration to this value at the last
+    (None: a constant beta, as the papers). Not in the references: a large beta leaves mutual
+    defection early, a small one cooperates more fully once out (docs/results.md)"""
     aa_running_mean: bool = False
     """use the reference code's running mean of past advantages instead of the paper's
     gamma-discounted sum (and no beta*gamma prefactor)"""
@@ -178,6 +183,10 @@ class AdvantageAlignmentConfig(LearnerConfig):
             )
         if self.log_prob_min > 0:
             raise ValueError(f"log_prob_min must be <= 0 (0 disables), got {self.log_prob_min}")
+        for name in ("aa_beta", "aa_beta_end"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
 
 
 @dataclass
@@ -331,7 +340,14 @@ class AdvantageAlignmentLearner(Learner):
         return min(int(round(c.trajectory_replay_fraction * c.num_envs)), c.num_envs - 1)
 
     def update(self, trajectory: Trajectory) -> dict[str, float]:
-        """One learning step; with trajectory replay, on a batch with some past games mixed in.
+        """One learning step; its metrics include ``aa_beta`` when beta follows a schedule."""
+        metrics = self._update_with_replay(trajectory)
+        if self.config.aa_beta_end is not None:
+            metrics["aa_beta"] = self.current_beta()
+        return metrics
+
+    def _update_with_replay(self, trajectory: Trajectory) -> dict[str, float]:
+        """The learning step; with trajectory replay, on a batch with some past games mixed in.
 
         The last :meth:`replayed_game_count` games of the update batch are drawn from the
         buffer, the others are a random subset of the fresh games (the reference draws those
@@ -408,15 +424,29 @@ class AdvantageAlignmentLearner(Learner):
                 )
         return estimates
 
+    def current_beta(self) -> float:
+        """The alignment weight of this iteration: ``aa_beta``, or on the way to ``aa_beta_end``.
+
+        ``aa_beta + (aa_beta_end - aa_beta) * iteration / (iterations - 1)``, so the first
+        iteration uses ``aa_beta`` and the last ``aa_beta_end``. It depends on the iteration
+        alone, so a resumed run follows the same schedule.
+        """
+        c = self.config
+        if c.aa_beta_end is None:
+            return c.aa_beta
+        progress = min(1.0, self.iteration / max(1, c.iterations - 1))
+        return c.aa_beta + (c.aa_beta_end - c.aa_beta) * progress
+
     def shape_advantages(self, estimates: Estimates, trajectory: Trajectory) -> torch.Tensor:
         """Return ``A*`` of each seat, aligned with the other seat's advantage (``(T, B, 2)``)."""
         c = self.config
+        beta = self.current_beta()
         out = torch.empty_like(estimates.advantages)
         for seat in (0, 1):
             out[..., seat] = aligned_advantages(
                 estimates.advantages[..., seat],
                 estimates.advantages[..., 1 - seat],
-                c.aa_beta,
+                beta,
                 c.gamma,
                 trajectory.episode_starts,
                 running_mean=c.aa_running_mean,

@@ -81,6 +81,40 @@ def test_running_mean_variant_on_a_hand_computed_case():
     torch.testing.assert_close(shaped[:, 0, 0], torch.tensor([1.0, 1.5, 4.5]))
 
 
+def test_beta_schedule_moves_linearly_from_aa_beta_to_aa_beta_end():
+    config = AdvantageAlignmentConfig(**{**SMALL, "iterations": 5}, aa_beta=1.0, aa_beta_end=0.2)
+    learner = AdvantageAlignmentLearner(config)
+    seen = []
+    for _ in range(5):
+        seen.append(learner.current_beta())
+        metrics = learner.train_iteration()
+        assert metrics["aa_beta"] == pytest.approx(seen[-1])
+    assert seen == pytest.approx([1.0, 0.8, 0.6, 0.4, 0.2])
+    # a constant beta logs no schedule
+    assert "aa_beta" not in AdvantageAlignmentLearner(
+        AdvantageAlignmentConfig(**SMALL, aa_beta=1.0)).train_iteration()
+
+
+def test_beta_schedule_reaches_the_shaping_term():
+    estimates, trajectory = hand_estimates([1, 2, 3], [0.5, -1, 2]), FakeTrajectory(3)
+    scheduled = AdvantageAlignmentLearner(
+        AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, aa_beta_end=0.0, gamma=0.9))
+    constant = AdvantageAlignmentLearner(AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, gamma=0.9))
+    # at the first iteration it is the constant-beta estimator, at the last the naive one
+    torch.testing.assert_close(scheduled.shape_advantages(estimates, trajectory),
+                               constant.shape_advantages(estimates, trajectory))
+    scheduled.iteration = SMALL["iterations"] - 1
+    torch.testing.assert_close(scheduled.shape_advantages(estimates, trajectory),
+                               estimates.advantages)
+
+
+@pytest.mark.parametrize("field", ["aa_beta", "aa_beta_end"])
+@pytest.mark.parametrize("value", [-0.1, float("nan"), float("inf")])
+def test_bad_beta_is_rejected_by_name(field, value):
+    with pytest.raises(ValueError, match=field):
+        AdvantageAlignmentConfig(**SMALL, **{field: value})
+
+
 @pytest.mark.parametrize(
     ("aa_class", "aa_config", "naive_class", "naive_config", "extra"),
     [
