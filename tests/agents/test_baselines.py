@@ -41,6 +41,43 @@ def test_every_bundled_baseline_loads_by_name_and_plays(name):
     assert all(math.isfinite(r) for r in result.rewards)
 
 
+#: what each bundled agent is documented to do (docs/results.md), checked on 64 episodes per
+#: match: its self-play reward per step at least / at most this, and against always-defect it
+#: gets at least ``vs_ad`` while always-defect gets at most ``ad_gets`` (not exploited)
+BEHAVIOUR = {
+    "aa_ipd": {"self_at_least": -1.15, "vs_ad": -2.1, "ad_gets": -1.9},
+    "loqa_ipd": {"self_at_least": -1.1, "vs_ad": -2.1, "ad_gets": -1.9},
+    "ppo_ipd": {"self_at_most": -1.9},
+    "aa_nb_coin_game": {"self_at_least": 0.25, "own_coin_share": 0.85, "vs_ad": -0.15},
+    "loqa_coin_game": {"self_at_least": 0.25, "own_coin_share": 0.85, "vs_ad": -0.15},
+    "paa_negotiation": {"self_at_least": 0.39, "vs_ad": 0.28, "ad_gets": 0.33},
+    "paa_negotiation_continuous": {"self_at_least": 0.39, "vs_ad": 0.28, "ad_gets": 0.33},
+    "ppo_negotiation": {"self_at_most": 0.32},
+    "ppo_negotiation_continuous": {"self_at_most": 0.32},
+}
+
+
+@pytest.mark.parametrize("name", baseline_names())
+def test_every_bundled_baseline_plays_as_documented(name):
+    assert name in BEHAVIOUR, f"document what the new baseline {name!r} does in BEHAVIOUR"
+    expected = BEHAVIOUR[name]
+    path = baseline_path(name)
+    config = checkpoint_config(read_checkpoint(path), path)
+    policy = load_agent(f"baseline:{name}", config.env_id, **config.env_kwargs)
+    selfplay = match(policy, policy, config.env_id, episodes=64, seed=0, **config.env_kwargs)
+    reward = sum(selfplay.rewards) / 2
+    assert reward >= expected.get("self_at_least", -math.inf)
+    assert reward <= expected.get("self_at_most", math.inf)
+    if "own_coin_share" in expected:
+        assert min(selfplay.metrics["own_coin_share"]) >= expected["own_coin_share"]
+    if "vs_ad" in expected:
+        defect = scripted_policy("always_defect", config.env_id, **config.env_kwargs)
+        result = match(policy, defect, config.env_id, episodes=64, seed=0, both_seats=True,
+                       **config.env_kwargs)
+        assert result.rewards[0] >= expected["vs_ad"]
+        assert result.rewards[1] <= expected.get("ad_gets", math.inf)
+
+
 def test_unknown_baseline_names_the_bundled_ones():
     with pytest.raises(AgentSpecError, match="no bundled baseline 'nope'.*aa_ipd"):
         load_agent("baseline:nope", "ipd_v0")
