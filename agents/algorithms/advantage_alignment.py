@@ -86,8 +86,9 @@ class AdvantageAlignmentConfig(LearnerConfig):
     """alignment weight beta of A* (aa_weight in the reference; 0: the naive learner)"""
     aa_beta_end: float | None = None
     """move beta linearly from ``aa_beta`` at the first iteration to this value at the last
-    (None: a constant beta, as the papers). Not in the references: a large beta leaves mutual
-    defection early, a small one cooperates more fully once out (docs/results.md)"""
+    (None: a constant beta, as the papers); the schedule follows ``iterations``. Not in the
+    references: a large beta leaves mutual defection early, a small one cooperates more fully
+    once out (docs/results.md)"""
     aa_running_mean: bool = False
     """use the reference code's running mean of past advantages instead of the paper's
     gamma-discounted sum (and no beta*gamma prefactor)"""
