@@ -9,13 +9,13 @@ import gymnasium
 import numpy as np
 import pytest
 import torch
+from learning_cases import CASES_BY_NAME
 
 import socialdilemmas
-from agents import CallablePolicy, rollout
+from agents import rollout
 from agents.algorithms import ALGORITHMS, get_algorithm
 from agents.algorithms.base import Estimates, Learner
 from agents.algorithms.ppo import PPOConfig, PPOLearner
-from agents.policy import Policy
 from socialdilemmas.registration import env_variants
 
 TINY = {"num_envs": 4, "iterations": 2, "hidden_sizes": (8,), "gru_size": 8}
@@ -181,75 +181,43 @@ def test_minibatches_cannot_exceed_games():
         PPOConfig(num_envs=2, num_minibatches=4)
 
 
-def mean_rewards_against(learner: Learner, opponent: Policy, env_id: str, **kwargs) -> np.ndarray:
-    env = socialdilemmas.make_vec(env_id, 256, **kwargs)
-    trajectory = rollout(env, [learner.agents[0].policy, opponent], seed=123)
-    return trajectory.rewards.mean((0, 1)).numpy()
-
-
 @pytest.mark.parametrize(
     ("algo", "encoder"), [("actor_critic", "mlp"), ("ppo", "mlp"), ("ppo", "gru")]
 )
 def test_naive_learners_end_up_defecting_in_the_ipd(algo, encoder):
-    """Two independent naive learners in the IPD (default payoffs: DD pays -2 each)."""
-    config_class, learner_class = get_algorithm(algo)
-    extra = {"num_minibatches": 2} if algo == "ppo" else {}
-    if encoder == "gru":  # a smaller GRU keeps this test at about a second
-        extra |= {"hidden_sizes": (32,), "gru_size": 32}
-    config = config_class(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder=encoder, seed=0,
-        **extra,
-    )
-    learner = learner_class(config)
-    for _ in range(40 if algo == "actor_critic" else 25):
-        metrics = learner.train_iteration()
-    assert metrics["reward_0"] < -1.85 and metrics["reward_1"] < -1.85
-    assert metrics["cooperation"] < 0.08
+    """Two independent naive learners in the IPD (default payoffs: DD pays -2 each) defect.
+
+    Margins over seeds 0-4 (benchmarks/learning_margins.py): rewards at least 0.13 below
+    -1.85, cooperation at least 0.07 below 0.08.
+    """
+    CASES_BY_NAME[f"naive_ipd_defects[{algo}-{encoder}]"].assert_checks(seed=0)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", ["ppo", "ppo_summed"])
 def test_default_configs_in_the_ipd(algo):
     """The documented outcome of the defaults (256 games x 50 rounds, GRU): naive PPO defects,
-    summed-rewards PPO cooperates."""
-    config_class, learner_class = get_algorithm(algo)
-    learner = learner_class(config_class(env_id="ipd_v0"))
-    for _ in range(40):
-        metrics = learner.train_iteration()
-    if algo == "ppo":
-        assert metrics["cooperation"] < 0.05 and metrics["reward_0"] < -1.9
-    else:
-        assert metrics["cooperation"] > 0.95 and metrics["reward_0"] > -1.1
+    summed-rewards PPO cooperates.
+
+    Over seeds 0-4 (benchmarks/learning_margins.py --slow) naive PPO cooperates 0.2-0.8 % of
+    the time (at least 0.042 below 0.05) and gets at most -1.97 (0.07 below -1.9); summed PPO
+    gets -0.97 to -1.01 (at least 0.088 above -1.1) but cooperates 97.2-99.7 %, only 0.022
+    above 0.95 on its worst seed, where the entropy bonus sets the plateau. So the test asks
+    a majority of seeds 0-2 to pass.
+    """
+    name = "default_ppo_ipd_defects" if algo == "ppo" else "default_ppo_summed_ipd_cooperates"
+    CASES_BY_NAME[name].assert_majority(seeds=(0, 1, 2))
 
 
 def test_naive_learner_beats_always_cooperate_in_the_coin_game():
     """A naive PPO learner (self-play) learns to take every coin, and so exploits
-    always-cooperate (AC)."""
-    strategies = pytest.importorskip("socialdilemmas.coin_game.strategies")
-    rng = np.random.default_rng(0)
-    always_cooperate = CallablePolicy(
-        lambda obs: strategies.always_cooperate(obs, rng), name="always_cooperate"
-    )
-    config = PPOConfig(
-        env_id="coin_game_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
-        num_minibatches=2, update_epochs=4, self_play=True, seed=0,
-    )
-    learner = PPOLearner(config)
-    untrained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
-    for _ in range(60):  # seeds 0-5 all pass by iteration 50 (checked when written)
-        learner.train_iteration()
-    trained = mean_rewards_against(learner, always_cooperate, "coin_game_v0", max_cycles=20)
-    assert untrained[0] < 0.2  # a random walker does not exploit AC much
-    assert trained[0] > 0.3 and trained[0] > trained[1] + 0.25
+    always-cooperate (AC): it gets more than 0.3 per step against AC and 0.25 more than AC.
 
-
-def claims_by_own_value(learner: Learner) -> tuple[float, float]:
-    """Seat 0's mean claim on the Negotiation items it values more, and on the others."""
-    trajectory = learner.collect()
-    observations = trajectory.observations[:, :, 0]
-    mine_high = observations[..., 3:6] > observations[..., 9:12]  # own vs other's values
-    claims = trajectory.actions[:, :, 0].float()
-    return float(claims[mine_high].mean()), float(claims[~mine_high].mean())
+    Margins over seeds 0-4 (benchmarks/learning_margins.py): against AC 0.41-0.45 per step
+    (at least 0.108 above 0.3), 0.37-0.49 more than AC (at least 0.124 above 0.25); untrained
+    0.11 (0.088 below 0.2).
+    """
+    CASES_BY_NAME["naive_coin_exploits_ac"].assert_checks(seed=0)
 
 
 @pytest.mark.parametrize("share_encoder", [False, True])
@@ -258,21 +226,14 @@ def test_summed_rewards_ppo_learns_the_efficient_split_in_negotiation(share_enco
     that maximises the sum). With separate actor and critic encoders it does within 40
     iterations; with one shared encoder the critic's regression on returns of about 8 saturates
     the features and the policy claims the same on every item, whatever the values (why the
-    Negotiation presets use separate encoders; docs/results.md)."""
-    config_class, learner_class = get_algorithm("ppo_summed")
-    config = config_class(
-        env_id="negotiation_v0", env_kwargs={"max_cycles": 50}, num_envs=256, encoder="mlp",
-        hidden_sizes=(64, 64), lr=1e-3, ent_coef=0.005, self_play=True,
-        share_encoder=share_encoder, seed=0,
-    )
-    learner = learner_class(config)
-    for _ in range(40):
-        learner.train_iteration()
-    high, low = claims_by_own_value(learner)
-    if share_encoder:
-        assert abs(high - low) < 0.2
-    else:
-        assert high - low > 0.8  # 1.45 when written (seed 0); 0.00-0.05 when shared
+    Negotiation presets use separate encoders).
+
+    Margins over seeds 0-4 (benchmarks/learning_margins.py): separate encoders claim
+    0.99-1.48 more on their high-value items (at least 0.19 above 0.8); shared, 0.002-0.017
+    (at least 0.18 below 0.2).
+    """
+    name = f"summed_negotiation_{'shared_encoder' if share_encoder else 'separate_encoders'}"
+    CASES_BY_NAME[name].assert_checks(seed=0)
 
 
 def test_bootstrapping_truncated_episodes_uses_the_final_observation():
@@ -297,7 +258,11 @@ def test_bootstrapping_truncated_episodes_uses_the_final_observation():
 
 def test_learning_against_a_fixed_opponent():
     """Only seat 0 learns; against always-cooperate in the IPD the best reply is to defect
-    (DC pays 0 per round, CC -1)."""
+    (DC pays 0 per round, CC -1).
+
+    Margins over seeds 0-4 (benchmarks/learning_margins.py): reward 0.000 and AC -3.000 on
+    every seed, the exact best reply (0.1 inside both thresholds).
+    """
     from agents.scripted.matrix import AlwaysCooperate
 
     opponent = AlwaysCooperate()
@@ -311,8 +276,6 @@ def test_learning_against_a_fixed_opponent():
     estimates = learner.estimate(learner.collect())
     assert torch.isnan(estimates.advantages[..., 1]).all()
     assert torch.isfinite(estimates.advantages[..., 0]).all()
-    for _ in range(25):
-        metrics = learner.train_iteration()
-    assert metrics["reward_0"] > -0.1 and metrics["reward_1"] < -2.9
+    CASES_BY_NAME["fixed_opponent_ipd"].assert_checks(seed=0)
     with pytest.raises(ValueError, match="cannot take an opponent"):
         PPOLearner(dataclasses.replace(config, self_play=True), opponent=opponent)
