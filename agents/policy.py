@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from agents.seeding import derive_seed
+
 
 class Policy(ABC):
     """Plays one seat of a batch of games.
@@ -119,8 +121,6 @@ class RoutingPolicy(Policy):
 
     def reset(self, num_envs: int, seed: int | None = None) -> None:
         """Reset each sub-policy for its own games, from seeds derived from ``seed``."""
-        from agents.algorithms.base import derive_seed  # the learners' seed scheme
-
         if num_envs != len(self.groups):
             raise ValueError(f"routing covers {len(self.groups)} games, asked for {num_envs}")
         for index, (policy, members) in enumerate(zip(self.policies, self._members, strict=True)):
@@ -150,6 +150,48 @@ class RoutingPolicy(Policy):
         assert actions is not None
         return actions, log_probs
 
+
+class EpsilonGreedyPolicy(Policy):
+    """With probability ``epsilon`` per game and step, a uniform random action instead.
+
+    LOQA's reference IPD rollouts (``play_episode_scan``, ``epsilon_greedy = 0.2``) explore
+    this way; the learner then re-evaluates ``log pi`` of whatever action was played. Discrete
+    action spaces only.
+
+    Args:
+        policy: the wrapped policy.
+        epsilon: replacement probability.
+        num_actions: ``n`` of the ``Discrete`` space.
+
+    """
+
+    def __init__(self, policy: Policy, epsilon: float, num_actions: int) -> None:
+        self.policy = policy
+        self.epsilon = float(epsilon)
+        self.num_actions = int(num_actions)
+        self.name = f"{policy.name}+eps{epsilon:g}"
+        self._rng = np.random.default_rng()
+
+    def reset(self, num_envs: int, seed: int | None = None) -> None:
+        """Reset the wrapped policy and the exploration stream."""
+        sub_seed = None if seed is None else derive_seed(seed, 1)
+        self.policy.reset(num_envs, seed=sub_seed)
+        self._rng = np.random.default_rng(seed)
+
+    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+        """Actions of the wrapped policy, some replaced by random ones."""
+        return self.act_with_log_probs(observations, episode_starts)[0]
+
+    def act_with_log_probs(
+        self, observations: np.ndarray, episode_starts: np.ndarray
+    ) -> tuple[np.ndarray, Any]:
+        """Actions; log-probabilities are those of the wrapped policy (not of the mixture)."""
+        actions, log_probs = self.policy.act_with_log_probs(observations, episode_starts)
+        actions = np.asarray(actions).copy()
+        if self.epsilon > 0:
+            explore = self._rng.random(actions.shape[0]) < self.epsilon
+            actions[explore] = self._rng.integers(0, self.num_actions, int(explore.sum()))
+        return actions, log_probs
 
 
 def as_policy(obj: Any, name: str | None = None, action_space: Any = None) -> Policy:

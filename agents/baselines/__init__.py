@@ -34,26 +34,41 @@ def baseline_path(name: str) -> Path:
     return path
 
 
-def export_baseline(checkpoint: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Write a slim copy of ``checkpoint`` (a run's ``final.pt``) for bundling.
+def export_baseline(
+    checkpoint: str | os.PathLike, out: str | os.PathLike, *, float16: bool = False
+) -> Path:
+    """Write a slim, play-only copy of ``checkpoint`` (a run's ``final.pt``) for bundling.
 
     Keeps the format header, algorithm, config, spaces, iteration and each agent's seats and
-    network weights; drops optimizer states, target critics and anything else the learner saved
-    (e.g. an agent replay buffer), which only matter for resuming.
+    network weights; drops optimizer states, target networks and anything else the learner
+    saved (e.g. an agent replay buffer), which only matter for resuming. The learner's
+    :meth:`~agents.algorithms.core.learner.Learner.playing_state` drops the parts of the network
+    that acting never reads (LOQA's Q-critic). ``float16`` stores the weights in half precision
+    (they are cast back to float32 on loading), halving the file.
     """
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    learner = payload["learner"]
-    payload["learner"] = {
-        "iteration": learner["iteration"],
-        "agents": [
-            {"seats": agent["seats"], "network": agent["network"], "optimizer": None,
-             "target": None}
-            for agent in learner["agents"]
-        ],
+    from agents.algorithms import get_algorithm
+    from agents.checkpoint import read_checkpoint
+
+    payload = read_checkpoint(checkpoint)
+    learner_class = get_algorithm(payload["algorithm"]).learner_class
+    config = dict(payload["config"])
+    agents = []
+    for agent in payload["learner"]["agents"]:
+        config, network = learner_class.playing_state(config, agent["network"], payload["spaces"])
+        if float16:
+            network = {k: v.to(torch.float16) if v.is_floating_point() else v
+                       for k, v in network.items()}
+        agents.append(
+            {"seats": agent["seats"], "network": network, "optimizer": None, "target": None}
+        )
+    slim = {
+        **{k: payload[k] for k in ("format", "format_version", "algorithm", "spaces")},
+        "config": config,
+        "learner": {"iteration": payload["learner"]["iteration"], "agents": agents},
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(payload, out)
+    torch.save(slim, out)
     return out
 
 

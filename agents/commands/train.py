@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agents.algorithms import ALGORITHMS
+from agents.algorithms import ALGORITHMS, PRESETS
 from agents.commands._common import env_kwargs
 from agents.config_cli import add_config_arguments, all_field_names, given_fields
 
@@ -31,8 +31,6 @@ RESUMABLE_OVERRIDES = ("iterations",)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``train``: the algorithm, the run folder, resume, and every config field."""
-    from agents.algorithms.presets import PRESETS
-
     parser.add_argument(
         "--algo", choices=sorted(ALGORITHMS), default=None,
         help="algorithm (default: the preset's, else ppo)",
@@ -40,9 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset", default=None, metavar="NAME",
         help="start from these named hyperparameters, one of "
-        f"{', '.join(sorted(PRESETS))} (agents/algorithms/presets.py), or, with --algo, one of "
-        "that algorithm's own presets (loqa: coin_iclr, ipd_logits, coin_cpu, ipd_cpu); the "
-        "options typed override them",
+        f"{', '.join(sorted(PRESETS))}; the options typed override them",
     )
     parser.add_argument(
         "--run-dir", default=None,
@@ -117,28 +113,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _algorithm_and_values(
-    args: argparse.Namespace, given: dict
-) -> tuple[str, dict]:
+def _algorithm_and_values(args: argparse.Namespace, given: dict) -> tuple[str, dict]:
     """The algorithm to train and its config values: the preset's (if any) updated by ``given``."""
-    from agents.algorithms.presets import PRESETS
+    from agents.algorithms import get_preset, preset_algorithm
 
     if getattr(args, "preset", None) is None:
         return args.algo or "ppo", given
-    if args.preset not in PRESETS:
-        own = getattr(ALGORITHMS[args.algo][0], "presets", {}) if args.algo else {}
-        if args.preset not in own:
-            raise ValueError(
-                f"unknown preset {args.preset!r} for --algo {args.algo or '(none)'}; presets: "
-                f"{sorted(PRESETS)}" + (f", {args.algo}'s own: {sorted(own)}" if own else "")
-            )
-        return args.algo, {**own[args.preset], **given}
-    preset = PRESETS[args.preset]
-    if args.algo is not None and args.algo != preset.algorithm:
-        raise ValueError(
-            f"preset {args.preset!r} is for --algo {preset.algorithm}, not {args.algo}"
-        )
-    return preset.algorithm, {**preset.values, **given}
+    preset = get_preset(args.preset)
+    algorithm = preset_algorithm(args.preset)
+    if args.algo is not None and args.algo != algorithm:
+        raise ValueError(f"preset {args.preset!r} is for --algo {algorithm}, not {args.algo}")
+    return algorithm, {**preset.config().to_dict(), **given}
 
 
 def _error(message: str) -> int:

@@ -204,8 +204,8 @@ def memory_one_p_cooperate(network: torch.nn.Module) -> list[float]:
 
 def aa_reciprocity(seed: int) -> dict[str, float]:
     """The aa_ipd preset for 400 iterations, and with beta = 0 for 100."""
+    from agents.algorithms import preset_config
     from agents.algorithms.advantage_alignment import AdvantageAlignmentLearner
-    from agents.algorithms.presets import preset_config
 
     shaped = AdvantageAlignmentLearner(preset_config("aa_ipd", iterations=400, seed=seed))
     naive = AdvantageAlignmentLearner(
@@ -228,11 +228,12 @@ def loqa_tabular_p_cooperate(learner) -> np.ndarray:
 
 def loqa_warm_ipd(seed: int = 0):
     """A LOQA IPD learner whose Q-critic is fitted to the uniform policy (actor frozen)."""
-    from agents.algorithms.loqa import LOQALearner, loqa_preset
+    from agents.algorithms import preset_config
+    from agents.algorithms.loqa import LOQALearner
 
     # the ipd_cpu preset's critic settings fit the finite-horizon Q-values in ~100 iterations
-    config = loqa_preset(
-        "ipd_cpu", num_envs=256, iterations=200, seed=seed, checkpoint_every=0,
+    config = preset_config(
+        "loqa_ipd_cpu", num_envs=256, iterations=200, seed=seed, checkpoint_every=0,
         actor_warmup=10_000,
     )
     learner = LOQALearner(config)
@@ -312,12 +313,10 @@ def shaping_gradients(
     Values and Q-values are the exact finite-horizon ones of the current policy, so the check
     is about the estimators, not about critic fitting. Both seats act as the learner.
     """
-    from agents.algorithms.loqa_parts import (
-        loqa_actor_loss,
-        loqa_opponent_log_probs,
-        td0_advantages,
-    )
-    from agents.shaping import aa_policy_loss, aligned_advantages
+    from agents.algorithms.advantage_alignment.estimator import aligned_advantages
+    from agents.algorithms.core.losses import policy_gradient_loss
+    from agents.algorithms.core.returns import td0_advantages
+    from agents.algorithms.loqa.estimator import loqa_actor_loss, loqa_opponent_log_probs
 
     policy = TabularPolicy(logits)
     env = socialdilemmas.make_vec("ipd_v0", 4096, copy=False)
@@ -338,9 +337,9 @@ def shaping_gradients(
             .gather(-1, traj.actions[..., seat, None])
             .squeeze(-1)
         )
-        naive.append(aa_policy_loss(log_probs, a1))
+        naive.append(policy_gradient_loss(log_probs, a1))
         aligned = aligned_advantages(a1, a2, beta, GAMMA_IPD, traj.episode_starts)
-        aa.append(aa_policy_loss(log_probs, aligned))
+        aa.append(policy_gradient_loss(log_probs, aligned))
         op_log_probs = loqa_opponent_log_probs(
             log_probs, traj.rewards[..., other], v[:-1, :, other], q[:, :, other],
             traj.actions[..., other], GAMMA_IPD, lambda_d=0.9, dones=traj.dones,
@@ -372,7 +371,7 @@ def loqa_reciprocity_gradient(seed: int, warm=None) -> dict[str, float]:
     """The opponent term's push towards C, per state, on one batch from the fitted critic."""
     warm = loqa_warm_ipd(seed) if warm is None else warm
     learner = copy.deepcopy(warm)
-    learner._routing = learner._plan_routing()
+    learner._routing = learner.plan_routing()
     trajectory = learner.collect()
 
     def gradient(**config) -> torch.Tensor:

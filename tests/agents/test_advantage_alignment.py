@@ -14,24 +14,22 @@ import pytest
 import torch
 from learning_cases import CASES_BY_NAME
 
-from agents.algorithms import ALGORITHMS
+from agents.algorithms import ALGORITHMS, PRESETS, preset_algorithm, preset_config
 from agents.algorithms.actor_critic import ActorCriticConfig, ActorCriticLearner
 from agents.algorithms.advantage_alignment import (
     AdvantageAlignmentConfig,
     AdvantageAlignmentLearner,
     ProximalAdvantageAlignmentConfig,
     ProximalAdvantageAlignmentLearner,
-    critic_targets,
-    seat_estimates,
 )
-from agents.algorithms.base import Estimates, stack_seats
+from agents.algorithms.advantage_alignment.learner import seat_estimates
+from agents.algorithms.core.on_policy import Estimates, stack_seats
+from agents.algorithms.core.returns import critic_targets, normalize_advantages
 from agents.algorithms.ppo import PPOConfig, PPOLearner
-from agents.algorithms.presets import PRESETS, preset_config
 from agents.checkpoint import restore_learner, save_checkpoint
 from agents.cli import main
 from agents.policy import RoutingPolicy
 from agents.scripted import scripted_policy
-from agents.shaping import normalize_advantages
 from agents.training import read_metrics, resume, train
 
 torch.set_num_threads(1)
@@ -207,9 +205,10 @@ def test_replay_games_are_played_by_past_selves_and_not_trained_on():
         agent, batch, gen
     )
     trajectory = learner.collect()
-    games = sorted(g for _, index in learner._replay_routes for g in index.tolist())
+    snapshots = list(learner._routing.snapshots())
+    games = sorted(g for _, index in snapshots for g in index.tolist())
     assert games == [6, 7]
-    snapshot = learner._replay_routes[0][0]
+    snapshot = snapshots[0][0]
     assert not all(torch.equal(a, b) for a, b in zip(snapshot.parameters(),
                                                      learner.agents[0].network.parameters(),
                                                      strict=True))
@@ -218,7 +217,7 @@ def test_replay_games_are_played_by_past_selves_and_not_trained_on():
     assert torch.isnan(estimates.log_probs[:, 6:, 1]).all()
     assert not torch.isnan(estimates.log_probs[:, :6, 1]).any()
     # A2 of a replay game comes from the snapshot's critic
-    for network, index in learner._replay_routes:
+    for network, index in snapshots:
         index = torch.as_tensor(index)
         values = network.values(trajectory.observations[:, index, 1],
                                 trajectory.episode_starts[:, index])
@@ -284,9 +283,9 @@ def test_checkpoint_round_trip_and_exact_resume_with_replay(tmp_path):
 
 
 def test_presets_build_their_configs():
-    for name, preset in PRESETS.items():
+    for name in PRESETS:
         config = preset_config(name, seed=7)
-        assert isinstance(config, ALGORITHMS[preset.algorithm][0]) and config.seed == 7
+        assert isinstance(config, ALGORITHMS[preset_algorithm(name)][0]) and config.seed == 7
     assert preset_config("aa_negotiation_paper").num_envs == 8192
     with pytest.raises(KeyError, match="unknown preset"):
         preset_config("nope")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from agents.algorithms.advantage_alignment import AdvantageAlignmentConfig
+from agents.algorithms.loqa import LOQAConfig
 from agents.baselines import BASELINES_DIR, baseline_names, baseline_path, export_baseline
 from agents.checkpoint import checkpoint_config, load_policy, read_checkpoint
 from agents.evaluation import match
@@ -97,3 +98,25 @@ def test_export_keeps_the_policy_and_drops_the_training_state(tmp_path):
                     load_policy(slim).network.parameters(), strict=True):
         assert torch.equal(a, b)
     assert BASELINES_DIR.is_dir()
+
+
+def test_export_of_a_loqa_agent_drops_the_q_critic_and_plays_the_same(tmp_path):
+    config = LOQAConfig(
+        env_id="coin_game_v0", env_kwargs={"max_cycles": 6}, num_envs=4, iterations=2,
+        hidden_sizes=(8,), gru_size=8, critic_hidden_sizes=(8,), critic_gru_size=8,
+    )
+    train(config, "loqa", tmp_path / "run", False)
+    final = tmp_path / "run" / "checkpoints" / "final.pt"
+    slim = export_baseline(final, tmp_path / "slim.pt")
+    half = export_baseline(final, tmp_path / "half.pt", float16=True)
+    assert half.stat().st_size < slim.stat().st_size < final.stat().st_size
+    saved = read_checkpoint(slim)
+    assert saved["config"]["critic_encoder"] == "mlp"  # the stub the copy describes
+    network = saved["learner"]["agents"][0]["network"]
+    assert not any(key.startswith("critic_encoder.") for key in network)
+    results = [
+        match(load_policy(path), scripted_policy("always_defect", "coin_game_v0", max_cycles=6),
+              "coin_game_v0", episodes=4, seed=1, max_cycles=6).rewards
+        for path in (final, slim)
+    ]
+    assert results[0] == results[1]

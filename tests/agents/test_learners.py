@@ -14,7 +14,8 @@ from learning_cases import CASES_BY_NAME
 import socialdilemmas
 from agents import rollout
 from agents.algorithms import ALGORITHMS, get_algorithm
-from agents.algorithms.base import Estimates, Learner
+from agents.algorithms.core.learner import Learner
+from agents.algorithms.core.on_policy import Estimates
 from agents.algorithms.ppo import PPOConfig, PPOLearner
 from socialdilemmas.registration import env_variants
 
@@ -65,7 +66,12 @@ def test_every_algorithm_trains_on_every_game(algo, env_id, variant, kwargs):
 @pytest.mark.parametrize("algo", sorted(ALGORITHMS))
 @pytest.mark.parametrize("encoder", ["mlp", "gru"])
 def test_self_play_trains_one_network_on_both_seats(algo, encoder):
-    learner = tiny(algo, self_play=True, encoder=encoder, share_encoder=False)
+    fields = {f.name for f in dataclasses.fields(get_algorithm(algo).config_class)}
+    network = (
+        {"encoder": encoder, "share_encoder": False} if "encoder" in fields
+        else {"actor_model": encoder, "critic_encoder": encoder}  # LOQA's actor and Q-critic
+    )
+    learner = tiny(algo, self_play=True, **network)
     assert len(learner.agents) == 1 and learner.agents[0].seats == (0, 1)
     policies = learner.policies()
     assert policies[0] is policies[1]
@@ -136,7 +142,7 @@ def test_estimates_match_gae_of_each_seats_own_critic():
     trajectory = learner.collect()
     estimates = learner.estimate(trajectory)
     # lambda = 1 and episodes that end at T: advantages are discounted returns minus values
-    from agents.returns import discounted_returns
+    from agents.algorithms.core.returns import discounted_returns
 
     for seat in (0, 1):
         returns = discounted_returns(trajectory.rewards[..., seat], 0.9, trajectory.dones)

@@ -15,14 +15,9 @@ from learning_cases import (
     loqa_warm_ipd,
 )
 
-from agents.algorithms import ALGORITHMS
-from agents.algorithms.loqa import (
-    LOQA_PRESETS,
-    LOQAConfig,
-    LOQALearner,
-    loqa_preset,
-)
-from agents.algorithms.loqa_parts import td0_advantages
+from agents.algorithms import ALGORITHMS, PRESETS, preset_algorithm, preset_config
+from agents.algorithms.core.returns import td0_advantages
+from agents.algorithms.loqa import LOQAConfig, LOQALearner
 from agents.checkpoint import load_policy, restore_learner, save_checkpoint
 from agents.evaluation import match
 from agents.policy import RoutingPolicy
@@ -36,7 +31,7 @@ CC, CD, DC, DD = 0, 1, 2, 3  # IPD observation indices, own action first
 def ipd_config(**overrides) -> LOQAConfig:
     """A small IPD self-play config whose Q-critic fits within a few dozen iterations."""
     values = dict(num_envs=256, iterations=10, seed=0, checkpoint_every=0)
-    return loqa_preset("ipd_cpu", **{**values, **overrides})
+    return preset_config("loqa_ipd_cpu", **{**values, **overrides})
 
 
 def coin_config(**overrides) -> LOQAConfig:
@@ -45,7 +40,7 @@ def coin_config(**overrides) -> LOQAConfig:
         critic_hidden_sizes=(16,), critic_gru_size=16, buffer_push_every=1,
         snapshots_per_batch=3, checkpoint_every=0,
     )
-    return loqa_preset("coin_cpu", **{**values, **overrides})
+    return preset_config("loqa_coin_cpu", **{**values, **overrides})
 
 
 def p_cooperate(learner: LOQALearner) -> np.ndarray:
@@ -67,7 +62,7 @@ def actor_gradient(learner: LOQALearner, trajectory, **config) -> torch.Tensor:
     learner = copy.deepcopy(learner)
     for name, value in config.items():
         setattr(learner.config, name, value)
-    learner._routing = learner._plan_routing()
+    learner._routing = learner.plan_routing()
     network = learner.agents[0].network
     cols = learner.columns(learner.segments(), trajectory)
     losses, _ = learner.actor_loss(network, cols)
@@ -80,7 +75,7 @@ def actor_gradient(learner: LOQALearner, trajectory, **config) -> torch.Tensor:
 def fresh_batch(warm: LOQALearner):
     """A copy of ``warm``, its actor network and the loss columns of one new batch."""
     learner = copy.deepcopy(warm)
-    learner._routing = learner._plan_routing()
+    learner._routing = learner.plan_routing()
     trajectory = learner.collect()
     network = learner.agents[0].network
     return learner, network, learner.columns(learner.segments(), trajectory)
@@ -104,7 +99,7 @@ def test_opponent_term_reads_the_opponents_q_network(warm_ipd):
 
 def test_without_opponent_term_the_step_is_plain_actor_critic(warm_ipd):
     learner = copy.deepcopy(warm_ipd)
-    learner._routing = learner._plan_routing()
+    learner._routing = learner.plan_routing()
     trajectory = learner.collect()
     grad = actor_gradient(learner, trajectory, opponent_weight=0.0, ent_coef=0.0)
     # by hand: -mean(log pi(a_t | s_t) A_t) over both seats, A = TD(0) on V = sum_a pi Q
@@ -188,7 +183,7 @@ def test_games_against_snapshots_and_what_trains():
     learner = LOQALearner(coin_config(num_envs=16, cur_agent_frac=0.25))
     learner.train_iteration()
     learner.train_iteration()
-    groups, networks = learner._routing
+    groups, networks = learner._routing.groups, learner._routing.networks
     assert (groups == 0).sum() == 4  # 25% of the games against the current agent
     assert len(networks) == 4 and networks[0] is learner.agents[0].network
     assert all(net is not learner.agents[0].network for net in networks[1:])
@@ -209,7 +204,7 @@ def test_games_against_snapshots_and_what_trains():
 def test_reference_self_play_plays_only_snapshots():
     learner = LOQALearner(coin_config(cur_agent_frac=0.0, buffer_push_every=10))
     trajectory = learner.collect()
-    groups, networks = learner._routing
+    groups, networks = learner._routing.groups, learner._routing.networks
     assert (groups > 0).all() and len(learner.buffer) == 1
     # the snapshot is the initial agent: same actions distribution, but a separate network
     assert networks[1] is not learner.agents[0].network
@@ -222,7 +217,7 @@ def test_snapshot_data_does_not_reach_the_own_log_prob_term():
     learner = LOQALearner(coin_config(cur_agent_frac=0.5))
     trajectory = learner.collect()
     network = learner.agents[0].network
-    groups, _ = learner._routing
+    groups = learner._routing.groups
     snapshot_games = torch.from_numpy(np.flatnonzero(groups > 0))
     current_games = torch.from_numpy(np.flatnonzero(groups == 0))
     base, _ = learner.actor_loss(network, learner.columns(learner.segments(), trajectory))
@@ -236,24 +231,26 @@ def test_snapshot_data_does_not_reach_the_own_log_prob_term():
 # ---- smoke, checkpoints, CLI ------------------------------------------------------------------
 def test_registered_and_presets():
     assert ALGORITHMS["loqa"] == (LOQAConfig, LOQALearner)
-    assert LOQAConfig.presets is LOQA_PRESETS
-    coin = loqa_preset("coin_iclr")
+    loqa_presets = {"loqa_coin_iclr", "loqa_ipd_logits", "loqa_coin_cpu", "loqa_ipd_cpu",
+                    "aa_nb_coin", "aa_nb_coin_cpu", "loqa_naive_coin_cpu"}
+    assert {name for name in PRESETS if preset_algorithm(name) == "loqa"} == loqa_presets
+    coin = preset_config("loqa_coin_iclr")
     assert (coin.num_envs, coin.lr, coin.critic_lr, coin.ent_coef) == (512, 1e-3, 1e-2, 0.1)
     assert (coin.gru_size, coin.hidden_sizes, coin.critic_gru_size) == (128, (128, 128), 64)
     assert (coin.target_tau, coin.lambda_d, coin.max_grad_norm) == (0.01, 0.9, 1.0)
     assert (coin.buffer_capacity, coin.buffer_push_every, coin.cur_agent_frac) == (10000, 10, 0)
-    ipd = loqa_preset("ipd_logits")
+    ipd = preset_config("loqa_ipd_logits")
     assert (ipd.num_envs, ipd.epsilon_greedy, ipd.ent_coef, ipd.actor_model) == (
         2048, 0.2, 0.0, "logits"
     )
-    aa_nb = loqa_preset("aa_nb_coin")
+    aa_nb = preset_config("aa_nb_coin")
     assert aa_nb.stop_grad_normalizer and not coin.stop_grad_normalizer
     assert (aa_nb.hidden_sizes, aa_nb.gru_size, aa_nb.max_grad_norm) == ((64,), 64, 10.0)
-    assert loqa_preset("aa_nb_coin_cpu").num_envs == 128
-    naive = loqa_preset("naive_coin_cpu")
+    assert preset_config("aa_nb_coin_cpu").num_envs == 128
+    naive = preset_config("loqa_naive_coin_cpu")
     assert naive.opponent_weight == 0.0 and naive.num_envs == 128
-    with pytest.raises(KeyError, match="unknown LOQA preset"):
-        loqa_preset("nope")
+    with pytest.raises(KeyError, match="unknown preset"):
+        preset_config("nope")
 
 
 def test_rejects_games_and_opponents_it_cannot_handle():
@@ -313,7 +310,7 @@ def test_train_command_with_preset(tmp_path, capsys):
 
     run_dir = tmp_path / "run"
     code = main([
-        "train", "--algo", "loqa", "--preset", "ipd_cpu", "--num-envs", "8",
+        "train", "--algo", "loqa", "--preset", "loqa_ipd_cpu", "--num-envs", "8",
         "--iterations", "2", "--run-dir", str(run_dir), "--no-progress",
     ])
     assert code == 0, capsys.readouterr().err
@@ -321,7 +318,7 @@ def test_train_command_with_preset(tmp_path, capsys):
     assert saved["algorithm"] == "loqa"
     assert saved["config"]["num_envs"] == 8 and saved["config"]["epsilon_greedy"] == 0.2
     assert (run_dir / "checkpoints" / "final.pt").exists()
-    code = main(["train", "--algo", "ppo", "--preset", "ipd_cpu", "--run-dir",
+    code = main(["train", "--algo", "ppo", "--preset", "loqa_ipd_cpu", "--run-dir",
                  str(tmp_path / "x"), "--no-progress"])
     assert code == 2 and "preset" in capsys.readouterr().err
 
@@ -341,3 +338,11 @@ def test_bundled_loqa_baselines_load_and_play():
         opponent = scripted_policy("always_defect", config["env_id"], **config["env_kwargs"])
         result = match(policy, opponent, config["env_id"], episodes=8, **config["env_kwargs"])
         assert np.isfinite(result.rewards).all()
+
+
+def test_configs_from_before_the_restructure_still_load():
+    # LOQA configs used to carry the on-policy fields (unused); saved values of them are ignored
+    old = {**preset_config("loqa_ipd_cpu").to_dict(), "gae_lambda": 0.95, "share_encoder": True}
+    assert LOQAConfig.from_dict(old) == preset_config("loqa_ipd_cpu")
+    with pytest.raises(ValueError, match=r"no field\(s\) \['nonsense'\]"):
+        LOQAConfig.from_dict({**old, "nonsense": 1})

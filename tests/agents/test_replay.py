@@ -10,7 +10,7 @@ from agents.algorithms.advantage_alignment import (
     ProximalAdvantageAlignmentConfig,
     ProximalAdvantageAlignmentLearner,
 )
-from agents.replay import TrajectoryReplayBuffer
+from agents.algorithms.core.replay import TrajectoryReplayBuffer
 from agents.rollout import Trajectory, concat_games
 from agents.training import read_metrics, resume, train
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agents.returns import discounted_returns, gae, td_errors
+from agents.algorithms.core.returns import discounted_returns, gae, td_errors
 
 GAMMA, LAM = 0.5, 0.5
 

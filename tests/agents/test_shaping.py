@@ -1,4 +1,4 @@
-"""Opponent-shaping estimators (AA, PAA, LOQA) against values computed by hand.
+"""Opponent-shaping estimators (AA, PAA, LOQA) and the shared losses, against hand values.
 
 Layout: tensors are time-major ``(T, B)``. Episode-boundary semantics: ``episode_starts[t]``
 opens an episode at step ``t`` and ``dones[t]`` closes one after step ``t``; the AA past-advantage
@@ -15,7 +15,15 @@ import pytest
 import torch
 from torch import nn
 
-from agents.algorithms.loqa_parts import (
+from agents.algorithms.advantage_alignment.estimator import aligned_advantages
+from agents.algorithms.core.losses import policy_gradient_loss, polyak_update, ppo_clipped_loss
+from agents.algorithms.core.replay import AgentReplayBuffer
+from agents.algorithms.core.returns import (
+    discounted_returns,
+    normalize_advantages,
+    td0_advantages,
+)
+from agents.algorithms.loqa.estimator import (
     differentiable_loaded_dice_returns,
     differentiable_opponent_log_probs,
     differentiable_opponent_q,
@@ -25,18 +33,6 @@ from agents.algorithms.loqa_parts import (
     opponent_log_probs,
     q_critic_loss,
     q_critic_targets,
-    td0_advantages,
-)
-from agents.shaping import (
-    AgentReplayBuffer,
-    aa_policy_loss,
-    aa_policy_loss_code,
-    aligned_advantages,
-    discounted_returns,
-    normalize_advantages,
-    paa_loss,
-    polyak_update,
-    ppo_clipped_loss,
 )
 
 torch.set_num_threads(1)
@@ -104,28 +100,29 @@ def test_aligned_advantage_is_detached() -> None:
     assert not aligned_advantages(a1, col(1, 1, 1), 1.0, 0.9).requires_grad
 
 
-def test_aa_policy_loss_value_and_gradient() -> None:
+def test_policy_gradient_loss_value_and_gradient() -> None:
+    # the loss AA follows: -mean(A* log pi), whose gradient is -A* / n per element
     aligned = col(1.0, 1.75, 4.25)
     log_probs = col(-0.1, -0.2, -0.3).requires_grad_(True)
-    loss = aa_policy_loss(log_probs, aligned)
+    loss = policy_gradient_loss(log_probs, aligned)
     torch.testing.assert_close(loss, torch.tensor((0.1 + 0.35 + 1.275) / 3))
     loss.backward()
     torch.testing.assert_close(log_probs.grad, -aligned / 3)
 
 
-def test_aa_policy_loss_code_form_by_hand() -> None:
+def test_running_mean_form_matches_the_reference_code_loss() -> None:
+    # The eg code's loss_1 + aa_weight * loss_2, computed by hand:
     # loss_1 = -(1*-.1 + 2*-.2 + 3*-.3)/3 = 1.4/3
     # loss_2 = -mean_{t=1,2}(M_t A2_t lp_t) = -((1)(-1)(-.2) + (1.5)(2)(-.3))/2 = .35
+    # which the running-mean A* reproduces with beta = aa_weight * T / (T - 1) over T steps.
     a1, a2 = col(1, 2, 3), col(0.5, -1, 2)
     log_probs = col(-0.1, -0.2, -0.3)
-    loss = aa_policy_loss_code(log_probs, a1, a2, aa_weight=1.0)
-    torch.testing.assert_close(loss, torch.tensor(1.4 / 3 + 0.35))
-    # the documented equivalence: beta = aa_weight * T / (T - 1) in the T-step mean
     aligned = aligned_advantages(a1, a2, 1.0 * 3 / 2, 0.0, running_mean=True)
-    torch.testing.assert_close(aa_policy_loss(log_probs, aligned), loss)
+    expected = torch.tensor(1.4 / 3 + 0.35)
+    torch.testing.assert_close(policy_gradient_loss(log_probs, aligned), expected)
 
 
-# ---------------------------------------------------------------- PAA
+# ---------------------------------------------------------------- PPO and PAA
 
 
 def test_ppo_clipped_loss_regions() -> None:
@@ -144,35 +141,15 @@ def test_ppo_clipped_loss_regions() -> None:
     torch.testing.assert_close(new.grad, expected_grad)
 
 
-def test_ppo_log_ratio_clamp_and_eg_quirk() -> None:
+def test_ppo_ratio_is_not_clamped() -> None:
+    # a negative advantage keeps the unclipped branch: min(r A, 1.2 A) = r A with r = e^20
     new, old, adv = torch.tensor([[20.0]]), torch.tensor([[0.0]]), torch.tensor([[-1.0]])
-    # unclamped ratio e^20, clamped e^10: min(r A, 1.2 A) = r A
     torch.testing.assert_close(ppo_clipped_loss(new, old, adv, 0.2), torch.tensor(math.exp(20)))
-    clamped = ppo_clipped_loss(new, old, adv, 0.2, log_ratio_clamp=10.0)
-    torch.testing.assert_close(clamped, torch.tensor(math.exp(10)))
-    # the eg quirk: min(A * clip(r), A * log pi)
-    new, old, adv = torch.tensor([[-0.5]]), torch.tensor([[-0.7]]), torch.tensor([[2.0]])
-    quirk = ppo_clipped_loss(new, old, adv, 0.1, unclipped_uses_log_prob=True)
-    torch.testing.assert_close(quirk, -torch.tensor(min(2.0 * 1.1, 2.0 * -0.5)))
 
 
-def test_paa_equals_ppo_with_aligned_advantage() -> None:
-    gen = torch.Generator().manual_seed(1)
-    a1, a2 = torch.randn(5, 4, generator=gen), torch.randn(5, 4, generator=gen)
-    old = torch.log(torch.rand(5, 4, generator=gen))
-    new = (old + 0.3 * torch.randn(5, 4, generator=gen)).requires_grad_(True)
-    entropy = torch.rand(5, 4, generator=gen)
-    out = paa_loss(
-        new, old, a1, a2, beta=0.7, gamma=0.9, clip_range=0.15, entropy=entropy, entropy_coef=0.1
-    )
-    aligned = aligned_advantages(a1, a2, 0.7, 0.9)
-    torch.testing.assert_close(out.aligned, aligned)
-    expected = ppo_clipped_loss(new, old, aligned, 0.15) - 0.1 * entropy.mean()
-    torch.testing.assert_close(out.loss, expected)
-    # and the alignment term matters: beta = 0 gives plain PPO on A1, a different loss
-    plain = paa_loss(new, old, a1, a2, beta=0.0, gamma=0.9, clip_range=0.15)
-    torch.testing.assert_close(plain.loss, ppo_clipped_loss(new, old, a1, 0.15))
-    assert not torch.allclose(plain.loss, out.surrogate)
+def test_ppo_loss_rejects_mismatched_shapes() -> None:
+    with pytest.raises(ValueError, match="shapes differ"):
+        ppo_clipped_loss(torch.zeros(3, 2), torch.zeros(3, 2), torch.zeros(2, 3), 0.2)
 
 
 # ---------------------------------------------------------------- LOQA

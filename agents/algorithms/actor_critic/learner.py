@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.algorithms.base import Learner, LearnerConfig
+from agents.algorithms.core.on_policy import OnPolicyConfig, OnPolicyLearner
 
 
 @dataclass
-class ActorCriticConfig(LearnerConfig):
-    """Independent actor-critic: the shared learner settings, one update per batch."""
+class ActorCriticConfig(OnPolicyConfig):
+    """Independent actor-critic: the on-policy settings, one update per batch."""
 
 
-class ActorCriticLearner(Learner):
-    """Naive independent actor-critic (the policy loss is :meth:`Learner.policy_loss`)."""
+class ActorCriticLearner(OnPolicyLearner):
+    """Naive independent actor-critic (the policy loss is the plain policy gradient)."""
 
     config_class = ActorCriticConfig

@@ -1,12 +1,12 @@
 """Short Advantage Alignment probes in the Negotiation Game, and where the alignment term points.
 
 Not part of the test suite; the numbers are in docs/results.md ("Negotiation Game"). Two
-commands, both taking a preset of :mod:`agents.algorithms.presets` and JSON config overrides:
+commands, both taking a preset of :data:`agents.algorithms.PRESETS` and JSON config overrides:
 
 ``train`` trains from scratch and evaluates every ``--every`` iterations (128 episodes of
 self-play, and against always-defect in both seat orders), printing one JSON line each::
 
-    python benchmarks/negotiation_probes.py train aa_negotiation '{"aa_beta": 10.0}' --every 100
+    python experiments/negotiation_probes.py train aa_negotiation '{"aa_beta": 10.0}' --every 100
 
 ``shaping`` fits the critic with the policy frozen at its initial (uniform) values for the
 config's ``critic_warmup`` iterations, collects one batch, and splits the policy gradient of
@@ -17,14 +17,14 @@ naive advantage ``A1`` (positive: the naive gradient raises the claim) and with 
 term ``A* - A*(beta=0)`` (negative: the term lowers the claim). Reciprocity needs the term's
 covariance to be negative after a fair opponent and positive after a greedy one::
 
-    python benchmarks/negotiation_probes.py shaping aa_negotiation '{"critic_warmup": 300}'
+    python experiments/negotiation_probes.py shaping aa_negotiation '{"critic_warmup": 300}'
 
 ``respond`` measures how a trained checkpoint answers greed: it plays it (both seat orders)
 against fixed opponents that claim 5 on the items they value more and ``g`` on the others,
 for ``g`` from 0 (always-cooperate) to 5 (always-defect), and prints both players' rewards.
 A reciprocal agent's reward falls with ``g`` while the opponent's does not rise::
 
-    python benchmarks/negotiation_probes.py respond agents/baselines/paa_negotiation.pt
+    python experiments/negotiation_probes.py respond agents/baselines/paa_negotiation.pt
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from agents.algorithms import get_algorithm  # noqa: E402
-from agents.algorithms.presets import PRESETS, preset_config  # noqa: E402
+from agents.algorithms import (  # noqa: E402
+    PRESETS,
+    get_algorithm,  # noqa: E402
+    preset_algorithm,
+    preset_config,
+)
 from agents.checkpoint import checkpoint_config, load_policy, read_checkpoint  # noqa: E402
 from agents.evaluation import match  # noqa: E402
 from agents.nn import NetworkPolicy  # noqa: E402
@@ -55,7 +59,7 @@ OWN_VALUES, OTHER_VALUES, OTHER_LAST_CLAIMS = slice(3, 6), slice(9, 12), slice(1
 def make_learner(preset: str, overrides: dict):
     """A fresh learner of ``preset`` with ``overrides``."""
     config = preset_config(preset, **overrides)
-    _, learner_class = get_algorithm(PRESETS[preset].algorithm)
+    _, learner_class = get_algorithm(preset_algorithm(preset))
     return learner_class(config)
 
 

@@ -6,8 +6,8 @@ differentiable in the agent's parameters with a DiCE-style estimator of the oppo
 The agent then follows the policy gradient of its own advantage through both its own policy and
 this opponent model. Everything follows the official JAX code ``MiladInk/loqa@32f50c9``
 (``ipd.py`` / ``coin_train.py``: ``differentiable_loaded_dice_returns``, ``agent_policy_loss``,
-``agent_qvalue_loss``), as digested in ``shared/spec/ALGORITHMS.md`` section 2.4; where the code
-and the paper's description differ, the docstring says which one is followed.
+``agent_qvalue_loss``); where the code and the paper's description differ, the docstring says
+which one is followed. Returns and TD(0) advantages are :mod:`agents.algorithms.core.returns`'.
 
 Tensors are time-major ``(T, B)`` (``T`` steps of ``B`` games) with an action axis last where
 there is one. ``dones[t, b]`` is True where step ``t`` ended an episode; all recursions over
@@ -23,54 +23,26 @@ from typing import Literal, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from agents.shaping import discounted_returns, magic_box
+from agents.algorithms.core.losses import magic_box
+from agents.algorithms.core.returns import (
+    bootstrap_mask,
+    discounted_returns,
+    dones_or_default,
+    episode_starts_from_dones,
+)
 
 __all__ = [
     "LoqaActorLoss",
     "differentiable_loaded_dice_returns",
     "differentiable_opponent_log_probs",
     "differentiable_opponent_q",
-    "episode_starts_from_dones",
     "log_softmax_stop_grad_normalizer",
     "loqa_actor_loss",
     "loqa_opponent_log_probs",
     "opponent_log_probs",
     "q_critic_loss",
     "q_critic_targets",
-    "td0_advantages",
 ]
-
-
-def episode_starts_from_dones(dones: torch.Tensor) -> torch.Tensor:
-    """``starts[0] = True``, ``starts[t] = dones[t - 1]``: where each step opens an episode."""
-    starts = torch.empty_like(dones, dtype=torch.bool)
-    starts[0] = True
-    starts[1:] = dones[:-1].to(torch.bool)
-    return starts
-
-
-def _dones_or_default(dones: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-    if dones is None:
-        return torch.zeros(like.shape[:2], dtype=torch.bool, device=like.device)
-    if dones.shape != like.shape[:2]:
-        raise ValueError(f"dones has shape {tuple(dones.shape)}, expected {tuple(like.shape[:2])}")
-    return dones.to(device=like.device, dtype=torch.bool)
-
-
-def _bootstrap_mask(dones: torch.Tensor, bootstrap_at_done: bool) -> torch.Tensor:
-    """Float ``(T, B)`` mask: 1 where step ``t`` may bootstrap from row ``t + 1``.
-
-    Within an episode, always. At a done step before the last row, never: row ``t + 1`` then
-    belongs to the next episode and the rollout does not keep the ended episode's final
-    observation, so a mid-batch end is treated as terminal. At the last row, row ``T`` is the
-    final observation itself, so a done there bootstraps iff ``bootstrap_at_done`` (the LOQA
-    code bootstraps at the end of its fixed-length episodes, which are truncations).
-    """
-    mask = ~dones
-    if bootstrap_at_done:
-        mask = mask.clone()
-        mask[-1] = True
-    return mask.to(torch.float32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,7 +130,7 @@ def differentiable_loaded_dice_returns(
             raise ValueError(
                 f"{name} has shape {tuple(x.shape)}, expected {tuple(op_rewards.shape)}"
             )
-    done = _dones_or_default(dones, op_rewards)
+    done = dones_or_default(dones, op_rewards)
     starts = episode_starts_from_dones(done)
     returns = discounted_returns(op_rewards.detach(), gamma, done)
 
@@ -203,7 +175,7 @@ def differentiable_opponent_q(
         dones: ``(T, B)`` bool episode ends.
 
     """
-    done = _dones_or_default(dones, op_rewards)
+    done = dones_or_default(dones, op_rewards)
     rewards = op_rewards.detach()
     next_returns = torch.cat([diff_returns[1:], torch.zeros_like(diff_returns[:1])])
     continues = (~done).to(rewards.dtype)
@@ -274,37 +246,6 @@ def loqa_opponent_log_probs(
 # --------------------------------------------------------------------------------------------
 
 
-def td0_advantages(
-    rewards: torch.Tensor,
-    values: torch.Tensor,
-    gamma: float,
-    dones: torch.Tensor | None = None,
-    *,
-    bootstrap_at_done: bool = True,
-) -> torch.Tensor:
-    """Detached TD(0) advantages ``A_t = r_t + gamma V(h_{t+1}) - V(h_t)``.
-
-    Args:
-        rewards: ``(T, B)``.
-        values: ``(T + 1, B)``; row ``T`` is the value of the observation after the last step.
-        gamma: discount.
-        dones: ``(T, B)`` bool episode ends. A mid-batch end is terminal (no bootstrap); an end
-            at the last row bootstraps from row ``T`` iff ``bootstrap_at_done`` (the LOQA code
-            does, with its time-aware critic).
-        bootstrap_at_done: see ``dones``.
-
-    """
-    if values.shape[0] != rewards.shape[0] + 1 or values.shape[1:] != rewards.shape[1:]:
-        raise ValueError(
-            f"values must be (T + 1, B) = {(rewards.shape[0] + 1, *rewards.shape[1:])}, "
-            f"got {tuple(values.shape)}"
-        )
-    done = _dones_or_default(dones, rewards)
-    values = values.detach()
-    mask = _bootstrap_mask(done, bootstrap_at_done).to(values.dtype)
-    return (rewards + gamma * mask * values[1:] - values[:-1]).detach()
-
-
 class LoqaActorLoss(NamedTuple):
     """LOQA's actor loss and its parts (for logging)."""
 
@@ -328,7 +269,8 @@ def loqa_actor_loss(
 ) -> LoqaActorLoss:
     """``L = -mean(log pi1(a_t|h_t) A1_t) - w mean(log pi_hat2(b_t|s_t; theta1) A1_t) - b_H H``.
 
-    ``A1`` is the agent's detached advantage (TD(0) in the references, :func:`td0_advantages`
+    ``A1`` is the agent's detached advantage (TD(0) in the references,
+    :func:`agents.algorithms.core.returns.td0_advantages`
     over ``V1(h) = sum_a pi1(a|h) Q1(h, a)``), ``w`` is ``opponent_differentiation_weight``
     and ``b_H`` ``entropy_beta`` (``agent_policy_loss`` + ``update_agent_actor``, which sums
     the two gradients with weight ``w``: the gradient of this sum). The code's TD(0) advantage
@@ -378,7 +320,7 @@ def q_critic_targets(
     actually taken next, and ``Vbar(h_{t+1}) = sum_a pibar(a|h_{t+1}) Qbar(h_{t+1}, a)`` where no
     next action exists in the batch (its last row). ``mode="argmax"``: ``max_a Qbar(h_{t+1}, a)``.
     ``MiladInk/loqa:ipd.py::agent_qvalue_loss`` (the code's EMA agent supplies both ``Qbar``
-    and ``pibar``). Episode ends follow :func:`td0_advantages`.
+    and ``pibar``). Episode ends follow :func:`agents.algorithms.core.returns.td0_advantages`.
 
     Args:
         rewards: ``(T, B)`` this agent's rewards.
@@ -389,7 +331,7 @@ def q_critic_targets(
         dones: ``(T, B)`` bool episode ends.
         target_probs: ``(T + 1, B, A)`` policy probabilities for ``Vbar`` (``mode="mean"``).
         mode: ``"mean"`` or ``"argmax"``.
-        bootstrap_at_done: see :func:`td0_advantages`.
+        bootstrap_at_done: see :func:`~agents.algorithms.core.returns.td0_advantages`.
 
     """
     steps = rewards.shape[0]
@@ -398,7 +340,7 @@ def q_critic_targets(
             f"target_q_values must be (T + 1, B, A) with T = {steps}, "
             f"got {tuple(target_q_values.shape)}"
         )
-    done = _dones_or_default(dones, rewards)
+    done = dones_or_default(dones, rewards)
     q_next = target_q_values[1:].detach()
     if mode == "argmax":
         next_values = q_next.max(dim=-1).values
@@ -411,7 +353,7 @@ def q_critic_targets(
         next_values[-1] = (target_probs[-1].detach() * q_next[-1]).sum(-1)
     else:
         raise ValueError(f'mode must be "mean" or "argmax", got {mode!r}')
-    mask = _bootstrap_mask(done, bootstrap_at_done).to(next_values.dtype)
+    mask = bootstrap_mask(done, bootstrap_at_done).to(next_values.dtype)
     return (rewards + gamma * mask * next_values).detach()
 
 

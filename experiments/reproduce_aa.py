@@ -1,6 +1,6 @@
 """Reproduction runs of Advantage Alignment: IPD and Negotiation, reported in docs/results.md.
 
-Each seed trains a preset from :mod:`agents.algorithms.presets` into its own run folder (with
+Each seed trains a preset from :data:`agents.algorithms.PRESETS` into its own run folder (with
 checkpoints, so an interrupted run resumes with ``socialdilemmas train --resume``), then is
 evaluated with :func:`agents.evaluation.match`: self-play, against always-defect and against
 always-cooperate (1024 episodes each, evaluation seed 12345). Results go to
@@ -8,10 +8,10 @@ always-cooperate (1024 episodes each, evaluation seed 12345). Results go to
 
 Usage (from the repository root; one torch thread)::
 
-    python benchmarks/reproduce_aa.py ipd --seeds 0 1 2 3 4 5 6 7 8 9
-    python benchmarks/reproduce_aa.py negotiation --seeds 0 --preset aa_negotiation
-    python benchmarks/reproduce_aa.py negotiation --seeds 0 --preset ppo_negotiation
-    python benchmarks/reproduce_aa.py ipd --curve   # evaluate every stored checkpoint too
+    python experiments/reproduce_aa.py ipd --seeds 0 1 2 3 4 5 6 7 8 9
+    python experiments/reproduce_aa.py negotiation --seeds 0 --preset aa_negotiation
+    python experiments/reproduce_aa.py negotiation --seeds 0 --preset ppo_negotiation
+    python experiments/reproduce_aa.py ipd --curve   # evaluate every stored checkpoint too
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from agents.algorithms import get_algorithm  # noqa: E402
-from agents.algorithms.presets import PRESETS, preset_config  # noqa: E402
+from agents.algorithms import (  # noqa: E402
+    get_algorithm,  # noqa: E402
+    preset_algorithm,
+    preset_config,
+)
 from agents.checkpoint import load_policy, restore_learner  # noqa: E402
 from agents.evaluation import match  # noqa: E402
 from agents.scripted import scripted_policy  # noqa: E402
@@ -71,7 +74,7 @@ def run_seed(preset: str, seed: int, out: Path, overrides: dict) -> dict[str, fl
     """Train (or resume, or reuse) one seed of ``preset``; return timing and evaluation."""
     run_dir = out / f"{preset}_s{seed}"
     final = run_dir / "checkpoints" / "final.pt"
-    algorithm = PRESETS[preset].algorithm
+    algorithm = preset_algorithm(preset)
     start = time.perf_counter()
     torch.set_num_threads(1)
     if not final.exists():
@@ -146,7 +149,7 @@ def main() -> None:
     preset = args.preset or f"aa_{args.game}"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    get_algorithm(PRESETS[preset].algorithm)
+    get_algorithm(preset_algorithm(preset))
     rows = []
     for seed in args.seeds:
         row = run_seed(preset, seed, out, json.loads(args.set))

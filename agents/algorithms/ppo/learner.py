@@ -2,8 +2,9 @@
 
 Each agent maximises ``mean(min(rho * A, clip(rho, 1 - eps, 1 + eps) * A))`` with
 ``rho = pi(a | h) / pi_old(a | h)`` over ``update_epochs`` passes of ``num_minibatches``
-minibatches of whole episodes. With ``reward_sharing`` every seat is trained on the sum of both
-seats' rewards (the "PPO-SR" baseline of the Advantage Alignment paper).
+minibatches of whole episodes (Schulman et al., "Proximal Policy Optimization Algorithms",
+2017). With ``reward_sharing`` every seat is trained on the sum of both seats' rewards (the
+"PPO-SR" baseline of the Advantage Alignment paper).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
-from agents.algorithms.base import AgentBatch, Learner, LearnerConfig
+from agents.algorithms.core.losses import ppo_clipped_loss, ppo_statistics
+from agents.algorithms.core.on_policy import AgentBatch, OnPolicyConfig, OnPolicyLearner
 from agents.policy import Policy
-from agents.shaping import ppo_clipped_loss
 
 
 @dataclass
-class PPOConfig(LearnerConfig):
+class PPOConfig(OnPolicyConfig):
     """Independent PPO settings."""
 
     clip_coef: float = 0.2
@@ -49,10 +50,11 @@ class PPOSummedConfig(PPOConfig):
     """each seat is trained on the sum of both seats' rewards (the summed-rewards baseline)"""
 
 
-class PPOLearner(Learner):
+class PPOLearner(OnPolicyLearner):
     """Naive independent PPO."""
 
     config_class = PPOConfig
+    config: PPOConfig
 
     def __init__(self, config: PPOConfig, opponent: Policy | None = None) -> None:
         super().__init__(config, opponent)
@@ -65,12 +67,7 @@ class PPOLearner(Learner):
         """Clipped surrogate loss; also reports the approximate KL and the clipped share."""
         eps = self.config.clip_coef
         loss = ppo_clipped_loss(log_probs, batch.old_log_probs, batch.advantages, eps)
-        with torch.no_grad():
-            log_ratio = log_probs - batch.old_log_probs
-            ratio = log_ratio.exp()
-            approx_kl = float(((ratio - 1) - log_ratio).mean())
-            clip_fraction = float(((ratio - 1).abs() > eps).float().mean())
-        return loss, {"approx_kl": approx_kl, "clip_fraction": clip_fraction}
+        return loss, ppo_statistics(log_probs, batch.old_log_probs, eps)
 
 
 class PPOSummedLearner(PPOLearner):

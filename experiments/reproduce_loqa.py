@@ -5,10 +5,10 @@ Not part of the test suite. Each run writes ``runs/reproduce_loqa/<game>_<preset
 the same command: it continues from the newest checkpoint (every random draw derives from
 ``(seed, iteration)``, so the continued run is the uninterrupted one). Usage::
 
-    python benchmarks/reproduce_loqa.py ipd --seeds 0 1 2 3 4 5 6 7 8 9
-    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset coin_cpu --seeds 0 1 2
-    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset aa_nb_coin_cpu --seeds 0 1 2
-    nice -n 5 python benchmarks/reproduce_loqa.py coin --preset naive_coin_cpu --seeds 0
+    python experiments/reproduce_loqa.py ipd --seeds 0 1 2 3 4 5 6 7 8 9
+    nice -n 5 python experiments/reproduce_loqa.py coin --preset loqa_coin_cpu --seeds 0 1 2
+    nice -n 5 python experiments/reproduce_loqa.py coin --preset aa_nb_coin_cpu --seeds 0 1 2
+    nice -n 5 python experiments/reproduce_loqa.py coin --preset loqa_naive_coin_cpu --seeds 0
 
 ``aa_nb_coin_cpu`` is the AA paper's Coin Game Advantage Alignment (LOQA's estimator with the
 opponent model's normaliser stop-gradiented, "AA-NB"); ``naive_coin_cpu`` is ``coin_cpu``
@@ -32,7 +32,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from agents.algorithms.loqa import LOQALearner, loqa_preset  # noqa: E402
+from agents.algorithms import preset_config  # noqa: E402
+from agents.algorithms.loqa import LOQALearner  # noqa: E402
 from agents.checkpoint import restore_learner, save_checkpoint  # noqa: E402
 from agents.evaluation import match  # noqa: E402
 from agents.nn import NetworkPolicy  # noqa: E402
@@ -119,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the requested reproduction."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("game", choices=("ipd", "coin"))
-    parser.add_argument("--preset", default=None, help="LOQA preset (ipd_cpu / coin_cpu default)")
+    parser.add_argument(
+        "--preset", default=None, help="LOQA preset (default loqa_ipd_cpu / loqa_coin_cpu)"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--eval-every", type=int, default=None)
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="config overrides, e.g. lr=0.01 (Python literals)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    preset = args.preset or ("ipd_cpu" if args.game == "ipd" else "coin_cpu")
+    preset = args.preset or ("loqa_ipd_cpu" if args.game == "ipd" else "loqa_coin_cpu")
     overrides = {}
     for item in args.set:
         key, value = item.split("=", 1)
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides["iterations"] = args.iterations
     rows = []
     for seed in args.seeds:
-        config = loqa_preset(preset, seed=seed, checkpoint_every=0, **overrides)
+        config = preset_config(preset, seed=seed, checkpoint_every=0, **overrides)
         run_dir = ROOT / f"{args.game}_{preset}_s{seed}"
         eval_every = args.eval_every or (config.iterations if args.game == "ipd" else 250)
         start = time.perf_counter()

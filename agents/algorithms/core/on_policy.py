@@ -1,0 +1,321 @@
+"""The on-policy learner: rollout, GAE, an advantage-shaping hook, minibatched updates.
+
+One iteration = one batch of ``num_envs`` whole episodes (the vector env resets every game
+together and episodes last exactly ``max_cycles`` steps), played by the learners' own policies
+through :func:`agents.rollout.rollout`, then :meth:`OnPolicyLearner.update`:
+
+1. rewards (summed over the two seats with ``reward_sharing``);
+2. for each agent, a no-grad pass over its seats' ``(T, B)`` sequences: log-probabilities,
+   values (from the Polyak target critic when ``target_tau < 1``), GAE advantages and returns;
+3. :meth:`OnPolicyLearner.shape_advantages` on both seats' estimates at once, ``(T, B, 2)``:
+   the identity for naive learners, the place where Advantage Alignment puts its aligned
+   advantage;
+4. for each agent, :meth:`OnPolicyLearner.update_agent`: epochs x minibatches of whole
+   sequences (the GRU is unrolled from a zero state), loss = :meth:`OnPolicyLearner.policy_loss`
+   + ``vf_coef`` x critic loss - ``ent_coef`` x entropy, one optimizer step per minibatch;
+5. Polyak update of the target critics.
+
+``self_play`` trains one network that plays both seats (its batch holds both seats' sequences,
+and the rollout calls it once on a doubled batch). Subclasses: naive actor-critic (the policy
+gradient), PPO (the clipped surrogate), Advantage Alignment and its proximal variant (both, with
+the aligned advantage from :meth:`OnPolicyLearner.shape_advantages`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from agents.algorithms.core.config import LearnerConfig
+from agents.algorithms.core.learner import Agent, Learner
+from agents.algorithms.core.losses import CRITIC_LOSSES, policy_gradient_loss, polyak_update
+from agents.algorithms.core.returns import gae, normalize_advantages
+from agents.nn import ENCODERS, ActorCritic, NetworkPolicy
+from agents.rollout import Trajectory
+from agents.seeding import derive_seed
+
+
+@dataclass
+class OnPolicyConfig(LearnerConfig):
+    """Settings of the on-policy learners: the actor-critic network, GAE and the critic."""
+
+    gae_lambda: float = 0.95
+    """GAE lambda (1: Monte-Carlo advantages, 0: TD errors)"""
+    vf_coef: float = 0.5
+    """weight of the critic loss"""
+    critic_loss: str = "mse"
+    """critic regression loss: mse or huber"""
+    normalize_advantages: bool = True
+    """standardise each agent's advantages over its batch"""
+    bootstrap_truncation: bool = False
+    """bootstrap the value of the final observation (the games end at max_cycles: off)"""
+    encoder: str = "gru"
+    """observation encoder: mlp, gru (dense layers then a GRU) or mlp_prev (dense layers on the
+    previous and the current observation)"""
+    share_encoder: bool = True
+    """actor and critic read one encoder (as the Advantage Alignment configs); halves the cost"""
+    log_std_init: float = -0.5
+    """initial log standard deviation of continuous (Box) actions"""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 <= self.gae_lambda <= 1.0:
+            raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {list(ENCODERS)}, got {self.encoder!r}")
+        if self.critic_loss not in CRITIC_LOSSES:
+            raise ValueError(
+                f"critic_loss must be one of {list(CRITIC_LOSSES)}, got {self.critic_loss!r}"
+            )
+
+
+@dataclass
+class AgentBatch:
+    """One agent's training data: its seats' sequences side by side, ``(T, N)`` with N = B x seats.
+
+    ``old_log_probs``, ``advantages``, ``returns`` and ``old_values`` are fixed before the
+    update; minibatches are whole sequences (columns).
+    """
+
+    observations: torch.Tensor
+    starts: torch.Tensor
+    actions: torch.Tensor
+    old_log_probs: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    old_values: torch.Tensor
+
+    def columns(self, index: torch.Tensor) -> AgentBatch:
+        """Select the sequences ``index``."""
+        return AgentBatch(*(getattr(self, f.name)[:, index] for f in fields(self)))
+
+
+@dataclass
+class Estimates:
+    """Both seats' per-step estimates, each ``(T, B, 2)`` (seat last), fixed before the update.
+
+    A seat played by a fixed opponent holds NaN (except ``rewards``).
+
+    What :meth:`OnPolicyLearner.shape_advantages` sees: an opponent-shaping learner aligns
+    seat ``k``'s advantage with seat ``1 - k``'s here.
+    """
+
+    rewards: torch.Tensor
+    values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    log_probs: torch.Tensor
+
+
+def stack_seats(x: torch.Tensor, seats: tuple[int, ...]) -> torch.Tensor:
+    """``(T, B, 2, ...)`` -> ``(T, len(seats) * B, ...)``, seat-major columns."""
+    return x[:, :, list(seats)].movedim(2, 1).flatten(1, 2)
+
+
+def unstack_seats(x: torch.Tensor, num_seats: int) -> torch.Tensor:
+    """Inverse of :func:`stack_seats`: ``(T, S * B, ...)`` -> ``(T, B, S, ...)``."""
+    return x.unflatten(1, (num_seats, -1)).movedim(1, 2)
+
+
+def build_network(
+    config: OnPolicyConfig, observation_space: spaces.Space, action_space: spaces.Space
+) -> ActorCritic:
+    """Build the actor-critic the config describes, for one seat's spaces."""
+    return ActorCritic(
+        observation_space,
+        action_space,
+        encoder=config.encoder,
+        hidden_sizes=config.hidden_sizes,
+        gru_size=config.gru_size,
+        share_encoder=config.share_encoder,
+        log_std_init=config.log_std_init,
+    )
+
+
+class OnPolicyLearner(Learner):
+    """Base of the naive learners and of the advantage-shaping learners built on them.
+
+    Subclasses set :attr:`config_class` and override :meth:`policy_loss` (and, for shaping,
+    :meth:`shape_advantages`). ``update_epochs`` and ``num_minibatches`` are 1 here.
+
+    Args:
+        config: the run's settings.
+        opponent: a fixed policy for seat 1; then only seat 0 learns.
+
+    """
+
+    config_class: ClassVar[type[LearnerConfig]] = OnPolicyConfig
+    config: OnPolicyConfig
+    update_epochs: int = 1
+    num_minibatches: int = 1
+
+    @classmethod
+    def build_policy_network(
+        cls,
+        config: LearnerConfig,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+    ) -> ActorCritic:
+        """The actor-critic a checkpoint of this learner holds, for ``config`` and these spaces."""
+        assert isinstance(config, OnPolicyConfig)
+        return build_network(config, observation_space, action_space)
+
+    def make_agent(self, seats: tuple[int, ...]) -> Agent:
+        """Network, Adam optimizer, optional target critic and policy for ``seats``."""
+        network = self.make_network()
+        target = None
+        if self.config.target_tau < 1.0:
+            target = copy.deepcopy(network).requires_grad_(False)
+        name = "learner" if len(seats) == 2 else f"learner_{seats[0]}"
+        return Agent(
+            network=network,
+            optimizer=torch.optim.Adam(network.parameters(), lr=self.config.lr),
+            target=target,
+            seats=seats,
+            policy=NetworkPolicy(network, name=name),
+        )
+
+    @torch.no_grad()
+    def estimate(self, trajectory: Trajectory) -> Estimates:
+        """Both seats' log-probabilities, values, GAE advantages and returns, ``(T, B, 2)``."""
+        c = self.config
+        rewards = self.training_rewards(trajectory)
+        T, B = trajectory.num_steps, trajectory.num_envs
+        # NaN stays in a seat that no agent of this learner plays (a fixed opponent's)
+        names = ("values", "advantages", "returns", "lp")
+        out = {name: torch.full((T, B, 2), float("nan")) for name in names}
+        for agent in self.agents:
+            seats, n = agent.seats, len(agent.seats)
+            observations = stack_seats(trajectory.observations, seats)
+            starts = trajectory.episode_starts.repeat(1, n)
+            dones = trajectory.dones.repeat(1, n)
+            # Re-evaluated rather than taken from the rollout: the fused unroll and the clamped
+            # atanh of stored continuous actions are what the update sees, so PPO's ratio
+            # starts at exactly 1.
+            dist, values = agent.network(observations, starts)
+            log_probs = dist.log_prob(stack_seats(trajectory.actions, seats))
+            critic = agent.target if agent.target is not None else agent.network
+            if agent.target is not None:
+                values = critic.values(observations, starts)
+            last = torch.zeros_like(values[0])
+            terminals = dones
+            if c.bootstrap_truncation:
+                last_obs = trajectory.next_observations[:, list(seats)].movedim(1, 0).flatten(0, 1)
+                extended = torch.cat([observations, last_obs.unsqueeze(0)])
+                # the final observation continues its episode: no reset before it
+                extended_starts = torch.cat([starts, torch.zeros_like(starts[:1])])
+                last = critic.values(extended, extended_starts)[-1]
+                terminals = torch.zeros_like(dones)
+            next_values = torch.cat([values[1:], last.unsqueeze(0)])
+            advantages = gae(
+                stack_seats(rewards, seats), values, next_values, dones, c.gamma, c.gae_lambda,
+                terminals=terminals,
+            )
+            for name, x in (
+                ("values", values), ("advantages", advantages),
+                ("returns", advantages + values), ("lp", log_probs),
+            ):
+                out[name][:, :, list(seats)] = unstack_seats(x, n)
+        return Estimates(
+            rewards=rewards, values=out["values"], advantages=out["advantages"],
+            returns=out["returns"], log_probs=out["lp"],
+        )
+
+    def shape_advantages(self, estimates: Estimates, trajectory: Trajectory) -> torch.Tensor:
+        """Return the ``(T, B, 2)`` advantages the actors follow: the naive learner's own.
+
+        Opponent-shaping learners override this to combine both seats' advantages.
+        """
+        return estimates.advantages
+
+    def training_columns(self, seats: tuple[int, ...], num_envs: int) -> torch.Tensor | None:
+        """Columns of ``stack_seats(x, seats)`` an agent trains on (None: all of them).
+
+        Learners whose seat is sometimes played by someone else (a past snapshot) drop those
+        sequences here.
+        """
+        return None
+
+    def update(self, trajectory: Trajectory) -> dict[str, float]:
+        """One learning step on ``trajectory`` (a batch of whole episodes); returns metrics."""
+        estimates = self.estimate(trajectory)
+        advantages = self.shape_advantages(estimates, trajectory)
+        generator = torch.Generator().manual_seed(derive_seed(self.config.seed, self.iteration, 1))
+        totals: dict[str, list[float]] = defaultdict(list)
+        for agent in self.agents:
+            seats, n = agent.seats, len(agent.seats)
+            batch = AgentBatch(
+                observations=stack_seats(trajectory.observations, seats),
+                starts=trajectory.episode_starts.repeat(1, n),
+                actions=stack_seats(trajectory.actions, seats),
+                old_log_probs=stack_seats(estimates.log_probs, seats),
+                advantages=stack_seats(advantages, seats),
+                returns=stack_seats(estimates.returns, seats),
+                old_values=stack_seats(estimates.values, seats),
+            )
+            columns = self.training_columns(seats, trajectory.num_envs)
+            if columns is not None:
+                batch = batch.columns(columns)
+            if self.config.normalize_advantages:
+                batch.advantages = normalize_advantages(batch.advantages)
+            for name, value in self.update_agent(agent, batch, generator).items():
+                totals[name].append(value)
+            if agent.target is not None:
+                polyak_update(agent.target, agent.network, self.config.target_tau)
+        return {name: float(np.mean(values)) for name, values in totals.items()}
+
+    def update_agent(
+        self, agent: Agent, batch: AgentBatch, generator: torch.Generator
+    ) -> dict[str, float]:
+        """Epochs x minibatches of gradient steps on one agent; returns mean loss terms."""
+        c = self.config
+        stats: dict[str, list[float]] = defaultdict(list)
+        num_sequences = batch.observations.shape[1]
+        for _ in range(self.update_epochs):
+            order = (
+                torch.randperm(num_sequences, generator=generator)
+                if self.num_minibatches > 1
+                else torch.arange(num_sequences)
+            )
+            for index in order.chunk(self.num_minibatches):
+                minibatch = batch.columns(index)
+                dist, values = agent.network(minibatch.observations, minibatch.starts)
+                log_probs = dist.log_prob(minibatch.actions)
+                policy_loss, info = self.policy_loss(log_probs, minibatch)
+                value_loss = CRITIC_LOSSES[c.critic_loss](values, minibatch.returns)
+                entropy = dist.entropy(generator).mean()
+                loss = policy_loss + c.vf_coef * value_loss - c.ent_coef * entropy
+                agent.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if c.max_grad_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(agent.network.parameters(), c.max_grad_norm)
+                agent.optimizer.step()
+                stats["policy_loss"].append(policy_loss.item())
+                stats["value_loss"].append(value_loss.item())
+                stats["entropy"].append(entropy.item())
+                for name, value in info.items():
+                    stats[name].append(value)
+        return {name: float(np.mean(values)) for name, values in stats.items()}
+
+    def policy_loss(
+        self, log_probs: torch.Tensor, batch: AgentBatch
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Compute the actor's loss on a minibatch: the policy gradient ``-mean(log pi * A)``."""
+        return policy_gradient_loss(log_probs, batch.advantages), {}
+
+
+__all__ = [
+    "AgentBatch",
+    "Estimates",
+    "OnPolicyConfig",
+    "OnPolicyLearner",
+    "build_network",
+    "stack_seats",
+    "unstack_seats",
+]
