@@ -1,7 +1,8 @@
-"""One headline number per game, read off a training batch, for progress bars and logs.
+"""The game's headline number, read off a training batch, for progress bars and logs.
 
-The numbers are the evaluation metrics of :mod:`agents.evaluation.metrics`, pooled over both
-seats, under the short names the training logs use.
+It is the evaluation metric the game names as its headline
+(:attr:`socialdilemmas.core.game.BatchedGame.headline_metric`: ``cooperation_rate``,
+``own_coin_share``, ``welfare_share``), pooled over both seats, under the same name.
 """
 
 from __future__ import annotations
@@ -10,25 +11,19 @@ import numpy as np
 
 from agents.evaluation.metrics import metric_counts
 from agents.rollout import Trajectory
-
-#: evaluation metric -> name in training logs (the games without one report none)
-HEADLINES: dict[str, str] = {
-    "cooperation_rate": "cooperation",
-    "own_coin_share": "own_coin_fraction",
-    "welfare_share": "welfare_ratio",
-}
+from socialdilemmas.core.game import BatchedGame
 
 
-def game_metrics(game: object, trajectory: Trajectory) -> dict[str, float]:
+def game_metrics(game: BatchedGame, trajectory: Trajectory) -> dict[str, float]:
     """The headline metric of ``game`` over ``trajectory``, both seats pooled (NaN if undefined).
 
     Args:
-        game: the played game (``env.game`` of the vector env), which selects the metric.
+        game: the played game (``env.game`` of the vector env).
         trajectory: a training batch.
     """
-    result = {}
-    for name, (numerator, denominator) in metric_counts(trajectory, game).items():
-        if name in HEADLINES:
-            total = float(np.sum(denominator))
-            result[HEADLINES[name]] = float(np.sum(numerator)) / total if total else float("nan")
-    return result
+    name = game.headline_metric
+    if name is None:
+        return {}
+    numerator, denominator = metric_counts(trajectory, game)[name]
+    total = float(np.sum(denominator))
+    return {name: float(np.sum(numerator)) / total if total else float("nan")}

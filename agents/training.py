@@ -41,7 +41,7 @@ from agents.policy import Policy
 
 #: metrics shown in the progress bar when present
 PROGRESS_METRICS = (
-    "reward_0", "reward_1", "cooperation", "own_coin_fraction", "welfare_ratio", "entropy"
+    "reward_0", "reward_1", "cooperation_rate", "own_coin_share", "welfare_share", "entropy"
 )
 
 

@@ -51,7 +51,7 @@ from agents.evaluation import match  # noqa: E402
 from agents.nn import NetworkPolicy  # noqa: E402
 from agents.scripted import scripted_policy  # noqa: E402
 
-# observation layout (ENVIRONMENTS.md 3.1): [pool, own values, own last claims, other's values,
+# observation layout (negotiation_v0's docstring): [pool, own values, own last claims, other's values,
 # other's last claims], each 3 entries, divided by 10
 OWN_VALUES, OTHER_VALUES, OTHER_LAST_CLAIMS = slice(3, 6), slice(9, 12), slice(12, 15)
 

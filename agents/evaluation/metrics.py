@@ -1,9 +1,10 @@
-"""The metrics the literature reports, per game, computed from a :class:`Trajectory`.
+"""The metrics the literature reports, computed from a :class:`Trajectory`.
 
 Every metric is a ratio of two per-seat sums (a numerator and a denominator), so results of
 several rollouts (more games, the other seat order) are pooled by adding the sums before
 dividing, never by averaging ratios. A ratio whose denominator is 0 (a state never visited, no
-coin ever picked up) is NaN.
+coin ever picked up) is NaN. ``reward_per_step`` is measured in every game; the others are the
+game's own (:meth:`socialdilemmas.core.game.BatchedGame.metric_counts`):
 
 ======================= ========================================================================
 metric                  definition (per seat, from that seat's side)
@@ -22,70 +23,26 @@ metric                  definition (per seat, from that seat's side)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from agents.rollout import Trajectory
+from socialdilemmas.core.game import BatchedGame, MetricCounts
 
 #: metric name -> (numerator, denominator), each a float64 array of shape (2,) indexed by seat
-Counts = dict[str, tuple[np.ndarray, np.ndarray]]
-
-#: names of the five memory-one states of the matrix games' observation, in order
-MATRIX_STATES: tuple[str, ...] = ("CC", "CD", "DC", "DD", "start")
+Counts = MetricCounts
 
 
 def _steps(trajectory: Trajectory) -> np.ndarray:
     return np.full(2, float(trajectory.num_steps * trajectory.num_envs))
 
 
-def _matrix_counts(trajectory: Trajectory) -> Counts:
-    cooperate = (trajectory.actions == 0).numpy()  # (T, B, 2)
-    state = trajectory.observations.argmax(-1).numpy()  # (T, B, 2), own-view joint action
-    counts: Counts = {
-        "cooperation_rate": (cooperate.sum((0, 1)).astype(np.float64), _steps(trajectory))
-    }
-    for index, label in enumerate(MATRIX_STATES):
-        visited = state == index
-        counts[f"p_cooperate|{label}"] = (
-            (cooperate & visited).sum((0, 1)).astype(np.float64),
-            visited.sum((0, 1)).astype(np.float64),
-        )
-    return counts
-
-
-def _coin_counts(trajectory: Trajectory) -> Counts:
-    # pickups[t, b, picker, owner]: coins of ``owner`` collected by ``picker`` on step t
-    pickups = trajectory.info["pickups"].sum((0, 1)).numpy().astype(np.float64)
-    own = np.diag(pickups).copy()
-    total = pickups.sum(1)
-    return {
-        "own_coin_share": (own, total),
-        "pickups_per_step": (total, _steps(trajectory)),
-    }
-
-
-def _negotiation_counts(trajectory: Trajectory) -> Counts:
-    welfare = float(trajectory.rewards.double().sum())
-    best = float(trajectory.info["max_welfare"].double().sum())
-    return {"welfare_share": (np.full(2, welfare), np.full(2, best))}
-
-
-#: class name of the game -> its metric counts (games without an entry get reward_per_step only)
-_GAME_COUNTS: dict[str, Callable[[Trajectory], Counts]] = {
-    "MatrixGame": _matrix_counts,
-    "CoinGame": _coin_counts,
-    "NegotiationGame": _negotiation_counts,
-}
-
-
-def metric_counts(trajectory: Trajectory, game: object) -> Counts:
+def metric_counts(trajectory: Trajectory, game: BatchedGame) -> Counts:
     """Numerators and denominators of every metric of ``game`` over ``trajectory``.
 
     Args:
         trajectory: a rollout of the game (seat 0 first).
-        game: the game's :class:`~socialdilemmas.core.game.BatchedGame`, which says which metrics
-            apply (``env.game`` of the vector env that was played).
+        game: the game's :class:`~socialdilemmas.core.game.BatchedGame` (``env.game`` of the
+            vector env that was played), which defines its own metrics.
 
     """
     counts: Counts = {
@@ -94,9 +51,13 @@ def metric_counts(trajectory: Trajectory, game: object) -> Counts:
             _steps(trajectory),
         )
     }
-    extra = _GAME_COUNTS.get(type(game).__name__)
-    if extra is not None:
-        counts.update(extra(trajectory))
+    info = {name: value.numpy() for name, value in trajectory.info.items()}
+    counts.update(
+        game.metric_counts(
+            trajectory.observations.numpy(), trajectory.actions.numpy(),
+            trajectory.rewards.numpy(), info,
+        )
+    )
     return counts
 
 
@@ -122,6 +83,6 @@ def ratios(counts: Counts) -> dict[str, list[float]]:
     return result
 
 
-def seat_metrics(trajectory: Trajectory, game: object) -> dict[str, list[float]]:
+def seat_metrics(trajectory: Trajectory, game: BatchedGame) -> dict[str, list[float]]:
     """Every metric of ``game`` over ``trajectory``, as ``[seat 0, seat 1]`` values."""
     return ratios(metric_counts(trajectory, game))

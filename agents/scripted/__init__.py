@@ -1,52 +1,70 @@
-"""Scripted reference strategies, batched, for every game.
+"""Scripted reference strategies for every game, as policies.
 
-Each game family has a module here (``matrix``, ``coin_game``, ``negotiation``) whose
-``STRATEGIES`` dict maps a strategy name to a constructor taking the game object (its rules and
-spaces); :func:`scripted_policy` finds the module from the env id. ``random`` (uniform over the
-action space, :mod:`agents.scripted.generic`) exists for every game. The exact definitions are in
-each module's docstring; they follow ENVIRONMENTS.md 2.2 (Coin Game) and 3.1 (Negotiation Game),
-so league numbers are comparable with the papers'.
+Each game defines its own strategies (always-cooperate, always-defect, tit-for-tat, as the
+papers evaluate against) in its package, and lists them through
+:meth:`socialdilemmas.core.game.BatchedGame.strategies`; :func:`scripted_policy` plays one
+through the policy interface. ``random`` (uniform over the action space,
+:mod:`agents.scripted.generic`) exists for every game. The exact definitions are in the game
+packages' ``strategies`` modules (the Coin Game's follow LOQA's AC/AD and POLA's TFT, the
+Negotiation Game's AA's agents), so league numbers are comparable with the papers'.
 
 >>> from agents.scripted import scripted_policy
 >>> scripted_policy("tit_for_tat", "ipd_v0")
-TitForTat('tit_for_tat')
+ScriptedPolicy('tit_for_tat')
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+import numpy as np
 
 from agents.policy import Policy
 from agents.scripted.generic import RandomPolicy
+from socialdilemmas.core.game import BatchedGame
+from socialdilemmas.core.strategy import Strategy
 from socialdilemmas.registration import canonical_id, env_module
 
-#: every strategy name some game defines (each game lists its own in its module's STRATEGIES)
+#: every strategy name some game defines (each game lists its own)
 SCRIPTED_NAMES: tuple[str, ...] = ("always_cooperate", "always_defect", "random", "tit_for_tat")
 
-#: class name of the game's BatchedGame -> module holding its strategies
-_GAME_MODULES: dict[str, str] = {
-    "MatrixGame": "agents.scripted.matrix",
-    "CoinGame": "agents.scripted.coin_game",
-    "NegotiationGame": "agents.scripted.negotiation",
-}
+
+class ScriptedPolicy(Policy):
+    """A game's scripted :class:`~socialdilemmas.core.strategy.Strategy` as a policy.
+
+    Args:
+        strategy: the strategy (its own memory and random stream).
+
+    """
+
+    def __init__(self, strategy: Strategy) -> None:
+        self.strategy = strategy
+        self.name = strategy.name
+
+    def reset(self, num_envs: int, seed: int | None = None) -> None:
+        """Forget every game and restart the strategy's random stream from ``seed``."""
+        self.strategy.reset(num_envs, seed)
+
+    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+        """The strategy's actions."""
+        return self.strategy.act(observations, episode_starts)
 
 
-def make_game(env_id: str, **env_kwargs: Any) -> Any:
+def make_game(env_id: str, **env_kwargs: Any) -> BatchedGame:
     """Build the :class:`~socialdilemmas.core.game.BatchedGame` of ``env_id``."""
     return env_module(canonical_id(env_id)).parallel_env(**env_kwargs).game
 
 
 def strategy_names(env_id: str, **env_kwargs: Any) -> list[str]:
     """Names of the scripted strategies available for ``env_id``."""
-    return sorted({*_strategies(make_game(env_id, **env_kwargs)), "random"})
+    return sorted({*make_game(env_id, **env_kwargs).strategies(), "random"})
 
 
 def scripted_policy(name: str, env_id: str, **env_kwargs: Any) -> Policy:
     """Build a fresh scripted policy ``name`` for ``env_id`` played with ``env_kwargs``.
 
     Args:
-        name: one of :data:`SCRIPTED_NAMES` that the game defines.
+        name: a strategy the game defines (see :func:`strategy_names`), or ``"random"``.
         env_id: ``"ipd_v0"``, ``"coin_game_v0"``, ``"negotiation_v0"``, ...
         **env_kwargs: the env's arguments (``grid_size``, ``payoffs``, ``continuous``, ...), so
             the strategy matches the rules it will play under.
@@ -56,22 +74,15 @@ def scripted_policy(name: str, env_id: str, **env_kwargs: Any) -> Policy:
 
     """
     game = make_game(env_id, **env_kwargs)
-    strategies = _strategies(game)
     if name == "random":
         return RandomPolicy(game.action_space)
+    strategies = game.strategies()
     if name not in strategies:
         raise KeyError(
             f"no scripted strategy {name!r} for {canonical_id(env_id)}; "
             f"available: {sorted({*strategies, 'random'})}"
         )
-    return strategies[name](game)
+    return ScriptedPolicy(strategies[name]())
 
 
-def _strategies(game: Any) -> dict[str, Any]:
-    kind = type(game).__name__
-    if kind not in _GAME_MODULES:
-        raise KeyError(f"no scripted strategies for games of type {kind}")
-    return importlib.import_module(_GAME_MODULES[kind]).STRATEGIES
-
-
-__all__ = ["SCRIPTED_NAMES", "make_game", "scripted_policy", "strategy_names"]
+__all__ = ["SCRIPTED_NAMES", "ScriptedPolicy", "make_game", "scripted_policy", "strategy_names"]

@@ -6,17 +6,19 @@ scripted setups), and the text and RGB pictures. The rules themselves live in th
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from socialdilemmas.coin_game import kernels
-from socialdilemmas.core.game import BatchedGame, StepBuffers
+from socialdilemmas.coin_game import kernels, strategies
+from socialdilemmas.core.game import BatchedGame, MetricCounts, StepBuffers
+from socialdilemmas.core.strategy import Strategy
 from socialdilemmas.core.validation import check_choice, check_positive_int
 
 #: Names of the observation planes, from the observer's side.
@@ -118,6 +120,7 @@ class CoinGame(BatchedGame):
     """
 
     state_width = kernels.STATE_WIDTH
+    headline_metric = "own_coin_share"
 
     def __init__(
         self,
@@ -264,6 +267,24 @@ class CoinGame(BatchedGame):
             )
 
     # ---- rendering --------------------------------------------------------------------------
+    # ---- what the literature measures ---------------------------------------------------------
+    def metric_counts(self, observations, actions, rewards, info) -> MetricCounts:
+        """Per seat: ``own_coin_share`` and ``pickups_per_step``.
+
+        ``own_coin_share`` is own / (own + other's) coins picked up (LOQA's "own%");
+        ``pickups_per_step`` counts coins of either colour picked up per step.
+        """
+        # pickups[t, b, picker, owner]: coins of ``owner`` collected by ``picker`` on step t
+        pickups = info["pickups"].sum((0, 1)).astype(np.float64)
+        own = np.diag(pickups).copy()
+        total = pickups.sum(1)
+        steps = np.full(2, float(rewards.shape[0] * rewards.shape[1]))
+        return {"own_coin_share": (own, total), "pickups_per_step": (total, steps)}
+
+    def strategies(self) -> dict[str, Callable[[], Strategy]]:
+        """LOQA's always-cooperate and always-defect, POLA's tit-for-tat (single-coin rules)."""
+        return {name: functools.partial(cls, self) for name, cls in strategies.STRATEGIES.items()}
+
     def render_ansi(self, state: np.ndarray, buffers: StepBuffers, env: int) -> str:
         """Text board: ``R``/``B`` players 0/1, ``r``/``b`` their coins, ``.`` an empty cell."""
         board = self.board(state, env)

@@ -224,6 +224,17 @@ def observe_kernel(state, env_ids, params, observations):
         _write_observation(flat_obs, state, env, g, num_coins, egocentric)
 
 
+@njit(cache=True, inline="always")
+def collector_reward(own_coins, other_coins, own_coins_lost, own_reward, other_reward, penalty):
+    """A player's reward for one step, the Coin Game's payoff rule.
+
+    ``own_reward`` per coin of its own colour it collected, ``other_reward`` per coin of the
+    other player's colour, ``penalty`` per coin of its colour the other player collected.
+    Works on scalars (the step kernel) and on arrays of counts alike.
+    """
+    return own_coins * own_reward + other_coins * other_reward + own_coins_lost * penalty
+
+
 @njit(cache=True)
 def step_kernel(
     state, rng, actions, params, payoffs, max_cycles, autoreset,
@@ -270,8 +281,6 @@ def step_kernel(
         state[env, COL0] = c0
         state[env, ROW1] = r1
         state[env, COL1] = c1
-        reward0 = 0.0
-        reward1 = 0.0
         # pickups[picker, owner], kept in registers and stored once
         p00 = 0
         p01 = 0
@@ -285,16 +294,8 @@ def step_kernel(
             took0 = np.int64((r0 == coin_r) & (c0 == coin_c))
             took1 = np.int64((r1 == coin_r) & (c1 == coin_c))
             # Everyone on the coin collects it; the owner pays once per other collector, so a
-            # tie on a coin pays its owner own + penalty and the other player other. Written
+            # tie on a coin pays its owner own + penalty and the other player other. Counted
             # as arithmetic because random moves make branches unpredictable.
-            owned1 = np.float64(owner)
-            owned0 = 1.0 - owned1
-            reward0 += took0 * (owned0 * own_reward + owned1 * other_reward) + (
-                took1 * owned0 * penalty
-            )
-            reward1 += took1 * (owned1 * own_reward + owned0 * other_reward) + (
-                took0 * owned1 * penalty
-            )
             p00 += took0 * (1 - owner)
             p01 += took0 * owner
             p10 += took1 * (1 - owner)
@@ -314,8 +315,8 @@ def step_kernel(
         pickups[env, 0, 1] = p01
         pickups[env, 1, 0] = p10
         pickups[env, 1, 1] = p11
-        rewards[env, 0] = reward0
-        rewards[env, 1] = reward1
+        rewards[env, 0] = collector_reward(p00, p01, p10, own_reward, other_reward, penalty)
+        rewards[env, 1] = collector_reward(p11, p10, p01, own_reward, other_reward, penalty)
         t = state[env, STEP] + 1
         state[env, STEP] = t
         _write_observation(flat_obs, state, env, g, num_coins, egocentric)

@@ -15,6 +15,7 @@ same kernels, so the rules exist once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
@@ -22,7 +23,12 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from socialdilemmas.core.strategy import Strategy
+
 AGENTS: tuple[str, str] = ("player_0", "player_1")
+
+#: metric name -> (numerator, denominator), each a float64 array of shape (2,) indexed by seat
+MetricCounts = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -51,9 +57,17 @@ class BatchedGame(ABC):
 
     Subclasses set the spaces and ``info_fields`` in ``__init__`` and implement the kernel calls.
     Nothing here loops over games in Python: each method is one call into a Numba kernel.
+
+    Besides the rules, a game says what the literature measures in it and whom it is measured
+    against: :meth:`metric_counts` and :attr:`headline_metric` (the evaluation metrics, one of
+    them shown in training logs), and :meth:`strategies` (its scripted reference players).
+    Evaluation, training logs and ``scripted_policy`` read them from here, so a new game brings
+    its own.
     """
 
     agents: ClassVar[tuple[str, str]] = AGENTS
+    #: the :meth:`metric_counts` entry training logs and progress bars show (None: rewards only)
+    headline_metric: ClassVar[str | None] = None
     #: columns of the int64 state array (column 0 is always the step count)
     state_width: ClassVar[int]
     observation_space: spaces.Space
@@ -202,6 +216,33 @@ class BatchedGame(ABC):
             f"action of {self.agents[seat]} in env {env} is out of range: got {value!r}, "
             f"expected {self.describe_action_range()}"
         )
+
+    # ---- what the literature measures ---------------------------------------------------------
+    def metric_counts(
+        self,
+        observations: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        info: dict[str, np.ndarray],
+    ) -> MetricCounts:
+        """Numerators and denominators, per seat, of the game's own metrics over a rollout.
+
+        Each metric is a ratio of two per-seat sums, so rollouts are pooled by adding the sums
+        before dividing. Arrays are time-major with the seat after the game axis:
+        ``observations`` ``(T, B, 2, *obs_shape)`` (each seat's own view), ``actions``
+        ``(T, B, 2, *action_shape)``, ``rewards`` ``(T, B, 2)`` and the ``info`` arrays
+        ``(T, B, ...)``. The mean reward per step is measured for every game elsewhere; the
+        default has nothing more.
+        """
+        return {}
+
+    def strategies(self) -> dict[str, Callable[[], Strategy]]:
+        """The game's scripted reference strategies: name -> a factory of a fresh one.
+
+        "random" is defined for every game by the ``agents`` package; the default has no
+        others.
+        """
+        return {}
 
     # ---- per-agent views (PettingZoo) -------------------------------------------------------
     def agent_infos(self, buffers: StepBuffers, env: int) -> list[dict[str, Any]]:

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from socialdilemmas.matrix.game import OTHER_VIEW
 from socialdilemmas.matrix.payoffs import payoff_table
 
 #: own-view index of each state as seen by player_1, given player_0's view (CD <-> DC swap)
-SWAP_VIEW = (0, 2, 1, 3, 4)
+SWAP_VIEW = OTHER_VIEW
 
 
 def _namespace(x: Any):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from socialdilemmas.core.game import BatchedGame, StepBuffers
+from socialdilemmas.core.game import BatchedGame, MetricCounts, StepBuffers
+from socialdilemmas.core.strategy import Strategy
 from socialdilemmas.core.validation import check_choice
-from socialdilemmas.negotiation import kernels
+from socialdilemmas.negotiation import kernels, strategies
 
 #: sampling_type -> kernel code
 SAMPLING_TYPES: dict[str, int] = {
@@ -44,6 +46,7 @@ class NegotiationGame(BatchedGame):
     """
 
     state_width = kernels.STATE_WIDTH
+    headline_metric = "welfare_share"
 
     def __init__(
         self,
@@ -133,6 +136,19 @@ class NegotiationGame(BatchedGame):
                 }
             )
         return views
+
+    def metric_counts(self, observations, actions, rewards, info) -> MetricCounts:
+        """``welfare_share``, the same for both seats.
+
+        (r0 + r1) / the best joint reward, summed over rounds (AA's "max sum reward ratio").
+        """
+        welfare = float(rewards.astype(np.float64).sum())
+        best = float(info["max_welfare"].astype(np.float64).sum())
+        return {"welfare_share": (np.full(2, welfare), np.full(2, best))}
+
+    def strategies(self) -> dict[str, Callable[[], Strategy]]:
+        """AA's always-cooperate and always-defect, and a tit-for-tat analogue."""
+        return dict(strategies.STRATEGIES)
 
     def render_ansi(self, state, buffers: StepBuffers, env: int) -> str:
         """Tabulate the round just played (values, claims, split, rewards) and the next one."""

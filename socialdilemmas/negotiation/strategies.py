@@ -1,8 +1,10 @@
 """Scripted reference strategies of the Negotiation Game, in batch, from own-first observations.
 
-These are the rules the ``agents`` package wraps as policies; they read nothing but observations
-(``(15,)`` or ``(n, 15)``, the layout of ``negotiation_v0``) and return integer claims
-(``(3,)`` or ``(n, 3)`` int64), valid actions in both the discrete and the continuous env.
+The rules are functions that read nothing but observations (``(15,)`` or ``(n, 15)``, the
+layout of ``negotiation_v0``) and return integer claims (``(3,)`` or ``(n, 3)`` int64), valid
+actions in both the discrete and the continuous env; :class:`AlwaysCooperate`,
+:class:`AlwaysDefect` and :class:`TitForTat` play them (coin flips from the seed given to
+``reset``), and :meth:`NegotiationGame.strategies` lists them.
 
 * :func:`always_cooperate` (AA's ``AlwaysCooperateAgent``): claim 5 of every item I value
   strictly more than the other player, 0 of every item I value strictly less, and on a tie
@@ -18,8 +20,11 @@ AC-AC 0.5/0.5, AD-AD 0.3/0.3, AC-AD 0.25/0.55.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from socialdilemmas.core.strategy import RandomTieBreaks, Strategy
 from socialdilemmas.negotiation.kernels import (
     MAX_CLAIM,
     NUM_ITEMS,
@@ -167,3 +172,59 @@ def tit_for_tat(
         )
         claims = np.where(trusted[:, None], cooperate, MAX_CLAIM)
     return claims[0] if single else claims
+
+
+# ---- the scripted players -----------------------------------------------------------------------
+class AlwaysCooperate(RandomTieBreaks):
+    """Claims the items it values more (AA's ``AlwaysCooperateAgent``)."""
+
+    name = "always_cooperate"
+
+    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+        """AC's claims in every game."""
+        return always_cooperate(observations, self._rng)
+
+
+class AlwaysDefect(RandomTieBreaks):
+    """Claims 5 of every item (AA's ``AlwaysDefectAgent``)."""
+
+    name = "always_defect"
+
+    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+        """AD's claims in every game."""
+        return always_defect(observations, self._rng)
+
+
+class TitForTat(RandomTieBreaks):
+    """Cooperates first, then answers the other player's last proposal in kind.
+
+    Keeps each game's previous observation (the values the last proposals were made under).
+    """
+
+    name = "tit_for_tat"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._previous: np.ndarray | None = None
+
+    def reset(self, num_envs: int, seed: int | None = None) -> None:
+        """Forget the previous round of every game."""
+        super().reset(num_envs, seed)
+        self._previous = None
+
+    def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+        """TFT's claims; an episode's first observation shows no claims, so it cooperates."""
+        previous = self._previous
+        if previous is not None and previous.shape != observations.shape:
+            previous = None
+        claims = tit_for_tat(observations, previous, self._rng)
+        self._previous = np.array(observations, copy=True)
+        return claims
+
+
+#: strategy name -> factory
+STRATEGIES: dict[str, Callable[[], Strategy]] = {
+    "always_cooperate": AlwaysCooperate,
+    "always_defect": AlwaysDefect,
+    "tit_for_tat": TitForTat,
+}

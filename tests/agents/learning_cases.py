@@ -90,13 +90,15 @@ def naive_ipd(algo: str, encoder: str) -> Callable[[int], dict[str, float]]:
         learner = learner_class(config)
         for _ in range(40 if algo == "actor_critic" else 25):
             metrics = learner.train_iteration()
-        return {k: metrics[k] for k in ("reward_0", "reward_1", "cooperation")}
+        return {k: metrics[k] for k in ("reward_0", "reward_1", "cooperation_rate")}
 
     return measure
 
 
 NAIVE_IPD_CHECKS = (
-    Check("reward_0", "<", -1.85), Check("reward_1", "<", -1.85), Check("cooperation", "<", 0.08),
+    Check("reward_0", "<", -1.85),
+    Check("reward_1", "<", -1.85),
+    Check("cooperation_rate", "<", 0.08),
 )
 
 
@@ -110,7 +112,7 @@ def default_configs_ipd(algo: str) -> Callable[[int], dict[str, float]]:
         learner = learner_class(config_class(env_id="ipd_v0", seed=seed))
         for _ in range(40):
             metrics = learner.train_iteration()
-        return {k: metrics[k] for k in ("reward_0", "cooperation")}
+        return {k: metrics[k] for k in ("reward_0", "cooperation_rate")}
 
     return measure
 
@@ -182,13 +184,13 @@ def summed_negotiation(share_encoder: bool) -> Callable[[int], dict[str, float]]
 def fixed_opponent_ipd(seed: int) -> dict[str, float]:
     """PPO against always-cooperate in the IPD, 25 iterations (the best reply defects)."""
     from agents.algorithms.ppo import PPOConfig, PPOLearner
-    from agents.scripted.matrix import AlwaysCooperate
+    from agents.scripted import scripted_policy
 
     config = PPOConfig(
         env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
         num_minibatches=2, seed=seed,
     )
-    learner = PPOLearner(config, opponent=AlwaysCooperate())
+    learner = PPOLearner(config, opponent=scripted_policy("always_cooperate", "ipd_v0"))
     for _ in range(25):
         metrics = learner.train_iteration()
     return {k: metrics[k] for k in ("reward_0", "reward_1")}
@@ -405,11 +407,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "default_ppo_ipd_defects", default_configs_ipd("ppo"),
-        (Check("cooperation", "<", 0.05), Check("reward_0", "<", -1.9)), slow=True,
+        (Check("cooperation_rate", "<", 0.05), Check("reward_0", "<", -1.9)), slow=True,
     ),
     Case(
         "default_ppo_summed_ipd_cooperates", default_configs_ipd("ppo_summed"),
-        (Check("cooperation", ">", 0.95), Check("reward_0", ">", -1.1)), slow=True,
+        (Check("cooperation_rate", ">", 0.95), Check("reward_0", ">", -1.1)), slow=True,
     ),
     Case(
         "naive_coin_exploits_ac", naive_coin_exploits_ac,

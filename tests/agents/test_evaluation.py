@@ -113,7 +113,7 @@ def test_matches_are_reproducible_from_the_seed():
 
 
 def test_negotiation_scripted_match_on_a_fixed_round():
-    pytest.importorskip("agents.scripted.negotiation")
+    pytest.importorskip("socialdilemmas.negotiation.strategies")
     # every round: pool [1,1,1], u0 = [5,5,1], u1 = [1,1,5]. AC (seat 0) claims items 0 and 1,
     # AD claims everything: AC gets half of items 0, 1: 2*2.5 = 5 -> 5/15; AD gets half of
     # them at value 1 plus all of item 2 at 5: 6/15. Welfare share 11/15.
@@ -130,7 +130,7 @@ def test_negotiation_scripted_match_on_a_fixed_round():
 
 
 def test_coin_game_cooperators_only_ever_take_their_own_coins():
-    pytest.importorskip("agents.scripted.coin_game")
+    pytest.importorskip("socialdilemmas.coin_game.strategies")
     ac = scripted_policy("always_cooperate", "coin_game_v0")
     ad = scripted_policy("always_defect", "coin_game_v0")
     result = match(ac, ad, "coin_game_v0", episodes=16, both_seats=True)
@@ -207,10 +207,10 @@ def test_league_is_reproducible_and_names_a_sequence_of_policies():
 
 
 def test_scripted_coin_game_league_matches_the_papers_reference_values():
-    """AC self-play earns about 0.34 per step on the 3x3, T=50 board (ALGORITHMS.md 3.1-3.2:
-    "AC-AC at 0.34"); AD self-play earns 0 on average by symmetry (each coin taken from its
+    """AC self-play earns about 0.34 per step on the 3x3, T=50 board (the LOQA repository's
+    league, MiladInk/loqa@32f50c9 league/results: "AC-AC at 0.34"); AD self-play earns 0 on average by symmetry (each coin taken from its
     owner moves +1 to one player and -2 to the other, each own coin +1)."""
-    pytest.importorskip("agents.scripted.coin_game")
+    pytest.importorskip("socialdilemmas.coin_game.strategies")
     agents = {name: scripted_policy(name, "coin_game_v0")
               for name in ("always_cooperate", "always_defect")}
     result = league(agents, "coin_game_v0", episodes=256, seed=0)
@@ -221,7 +221,7 @@ def test_scripted_coin_game_league_matches_the_papers_reference_values():
 
 def test_scripted_negotiation_league_matches_the_expected_round_values():
     """Per high-contrast round: AC-AC 0.5/0.5, AD-AD 0.3/0.3, AC-AD 0.25/0.55 in expectation."""
-    pytest.importorskip("agents.scripted.negotiation")
+    pytest.importorskip("socialdilemmas.negotiation.strategies")
     agents = {name: scripted_policy(name, "negotiation_v0")
               for name in ("always_cooperate", "always_defect")}
     result = league(agents, "negotiation_v0", episodes=64, seed=0)

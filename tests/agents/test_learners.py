@@ -54,7 +54,7 @@ def test_every_algorithm_trains_on_every_game(algo, env_id, variant, kwargs):
     for _ in range(2):
         metrics = learner.train_iteration()
     assert learner.iteration == 2
-    assert all(np.isfinite(v) for k, v in metrics.items() if k != "own_coin_fraction")
+    assert all(np.isfinite(v) for k, v in metrics.items() if k != "own_coin_share")
     assert {"reward_0", "reward_1", "policy_loss", "value_loss", "entropy"} <= set(metrics)
     assert any(not torch.equal(b, a) for b, a in zip(before, parameters(learner), strict=True))
     # the trained policy plays any seat through the ordinary rollout
@@ -269,9 +269,9 @@ def test_learning_against_a_fixed_opponent():
     Margins over seeds 0-4 (benchmarks/learning_margins.py): reward 0.000 and AC -3.000 on
     every seed, the exact best reply (0.1 inside both thresholds).
     """
-    from agents.scripted.matrix import AlwaysCooperate
+    from agents.scripted import scripted_policy
 
-    opponent = AlwaysCooperate()
+    opponent = scripted_policy("always_cooperate", "ipd_v0")
     config = PPOConfig(
         env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
         num_minibatches=2, seed=0,

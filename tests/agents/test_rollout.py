@@ -8,7 +8,13 @@ import torch
 
 import socialdilemmas
 from agents import CallablePolicy, Policy, as_policy, rollout
-from agents.scripted.matrix import AlwaysCooperate, AlwaysDefect, RandomPolicy, TitForTat
+from agents.scripted import scripted_policy
+from agents.scripted.generic import RandomPolicy
+
+
+def scripted(name):
+    """A fresh IPD scripted policy."""
+    return scripted_policy(name, "ipd_v0")
 
 
 def ipd(num_envs=8, max_cycles=5):
@@ -31,7 +37,7 @@ class Recorder(Policy):
 
 
 def test_shapes_and_dtypes():
-    traj = rollout(ipd(), [AlwaysCooperate(), AlwaysDefect()], seed=0)
+    traj = rollout(ipd(), [scripted("always_cooperate"), scripted("always_defect")], seed=0)
     assert traj.observations.shape == (5, 8, 2, 5) and traj.observations.dtype == torch.float32
     assert traj.actions.shape == (5, 8, 2) and traj.actions.dtype == torch.int64
     assert traj.rewards.shape == (5, 8, 2) and traj.log_probs.shape == (5, 8, 2)
@@ -56,7 +62,8 @@ def test_episode_boundaries_and_memory_reset_signal():
 
 
 def test_next_observation_is_the_final_observation_when_the_episode_ended():
-    traj = rollout(ipd(num_envs=2, max_cycles=3), [AlwaysDefect(), AlwaysDefect()], seed=0)
+    env = ipd(num_envs=2, max_cycles=3)
+    traj = rollout(env, [scripted("always_defect"), scripted("always_defect")], seed=0)
     assert traj.dones[-1].all()
     assert (traj.next_observations[..., 3] == 1).all()  # DD, not the next episode's start
 
@@ -69,8 +76,8 @@ def test_same_policy_in_both_seats_is_called_once_on_a_double_batch():
 
 
 def test_tit_for_tat_results():
-    tft = TitForTat()
-    traj = rollout(ipd(max_cycles=50), [tft, AlwaysDefect()], seed=0)
+    tft = scripted("tit_for_tat")
+    traj = rollout(ipd(max_cycles=50), [tft, scripted("always_defect")], seed=0)
     np.testing.assert_allclose(traj.rewards.mean((0, 1)).numpy(), [-2.02, -1.96])
     traj = rollout(ipd(max_cycles=50), [tft, tft], seed=0)
     np.testing.assert_allclose(traj.rewards.mean((0, 1)).numpy(), [-1.0, -1.0])
@@ -88,7 +95,7 @@ def test_seeded_rollouts_are_reproducible():
 def test_callable_and_wrong_policy_count():
     policy = as_policy(lambda obs: np.ones(len(obs), dtype=np.int64), name="defector")
     assert isinstance(policy, CallablePolicy) and policy.name == "defector"
-    traj = rollout(ipd(), [policy, AlwaysCooperate()], seed=0)
+    traj = rollout(ipd(), [policy, scripted("always_cooperate")], seed=0)
     assert (traj.actions[..., 0] == 1).all()
     with pytest.raises(ValueError, match="one policy per seat"):
         rollout(ipd(), [policy])
@@ -97,7 +104,7 @@ def test_callable_and_wrong_policy_count():
 
 
 def test_seat_view_swaps_seats():
-    traj = rollout(ipd(), [AlwaysCooperate(), AlwaysDefect()], seed=0)
+    traj = rollout(ipd(), [scripted("always_cooperate"), scripted("always_defect")], seed=0)
     swapped = traj.seat(1)
     assert torch.equal(swapped.rewards[..., 0], traj.rewards[..., 1])
     assert torch.equal(swapped.actions[..., 1], traj.actions[..., 0])

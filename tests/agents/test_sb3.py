@@ -1,7 +1,7 @@
 """SB3 through our own VecEnv adapter: seeding, episode ends, and SB3 models in a league.
 
 The adapter exists because SuperSuit's ConcatVecEnv has no ``seed``, so ``PPO(..., seed=0)``
-crashes on it (ECOSYSTEM.md 2.1); these tests construct PPO with a seed on purpose.
+crashes on it; these tests construct PPO with a seed on purpose.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Scripted strategies do exactly what their definitions say, on hand-built observations.
 
-Definitions: ENVIRONMENTS.md 2.2 (Coin Game: LOQA's AC/AD, POLA's TFT) and 3.1 (Negotiation
-Game: AA's AC/AD and the TFT analogue); the IPD strategies read the memory-one one-hot state.
+Definitions: the game packages' ``strategies`` modules (Coin Game: LOQA's AC/AD, POLA's TFT;
+Negotiation Game: AA's AC/AD and the TFT analogue); the IPD strategies read the memory-one
+one-hot state.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ def coin_obs(me, other, my_coin=None, their_coin=None, g=3):
 
 @pytest.fixture(scope="module")
 def coin():
-    pytest.importorskip("socialdilemmas.coin_game.strategies")  # merged from the coin branch
-    return pytest.importorskip("agents.scripted.coin_game")
+    return pytest.importorskip("socialdilemmas.coin_game.strategies")
 
 
 def test_coin_always_defect_and_cooperate_moves(coin):
@@ -111,33 +111,33 @@ def test_coin_tit_for_tat_switches_on_the_sign_of_its_last_reward(coin):
     step0 = np.stack([coin_obs((0, 0), (2, 2), my_coin=(0, 1)),
                       coin_obs((0, 0), (1, 1), their_coin=(2, 0))])
     tft.act(step0, start)
-    assert tft.defecting.tolist() == [False, False]
+    assert tft.strategy.defecting.tolist() == [False, False]
     # game 0: the other stepped onto my coin (reward -2): defect from now on.
     # game 1: I stepped onto the other's coin (reward +1): stay cooperative.
     step1 = np.stack([coin_obs((1, 0), (0, 1), their_coin=(2, 2)),
                       coin_obs((2, 0), (1, 2), my_coin=(0, 2))])
-    np.testing.assert_array_equal(tft.last_rewards(step0, step1), [-2.0, 1.0])
+    np.testing.assert_array_equal(tft.strategy.last_rewards(step0, step1), [-2.0, 1.0])
     actions = tft.act(step1, ~start)
-    assert tft.defecting.tolist() == [True, False]
+    assert tft.strategy.defecting.tolist() == [True, False]
     # defecting in game 0 means moving toward the other's coin at (2,2) from (1,0): left or down
     assert actions[0] in (1, 2)
     # a step without pickups changes nothing
     step2 = np.stack([coin_obs((2, 0), (0, 2), their_coin=(2, 2)),
                       coin_obs((0, 0), (1, 2), my_coin=(0, 2))])
     tft.act(step2, ~start)
-    assert tft.defecting.tolist() == [True, False]
+    assert tft.strategy.defecting.tolist() == [True, False]
     # game 0: I take the other's coin (reward +1): back to cooperating
     step3 = np.stack([coin_obs((2, 2), (0, 2), my_coin=(1, 1)),
                       coin_obs((0, 0), (1, 2), my_coin=(0, 2))])
     tft.act(step3, ~start)
-    assert tft.defecting.tolist() == [False, False]
+    assert tft.strategy.defecting.tolist() == [False, False]
     # both on my coin at once: -2 + 1 < 0 -> defect; a new episode starts cooperating again
     step4 = np.stack([coin_obs((1, 1), (1, 1), their_coin=(0, 0)),
                       coin_obs((0, 0), (1, 2), my_coin=(0, 2))])
     tft.act(step4, ~start)
-    assert tft.defecting.tolist() == [True, False]
+    assert tft.strategy.defecting.tolist() == [True, False]
     tft.act(step4, np.array([True, False]))
-    assert tft.defecting.tolist() == [False, False]
+    assert tft.strategy.defecting.tolist() == [False, False]
 
 
 def test_coin_tit_for_tat_reads_the_true_rewards_off_consecutive_observations(coin):
@@ -151,7 +151,7 @@ def test_coin_tit_for_tat_reads_the_true_rewards_off_consecutive_observations(co
         new_obs, rewards, _, truncated, info = env.step(rng.integers(0, 4, (64, 2)))
         final = np.where(truncated[:, None, None, None, None], info["final_observation"], new_obs)
         for seat in (0, 1):
-            np.testing.assert_array_equal(tft.last_rewards(obs[:, seat], final[:, seat]),
+            np.testing.assert_array_equal(tft.strategy.last_rewards(obs[:, seat], final[:, seat]),
                                           rewards[:, seat])
         checked += int((rewards != 0).sum())
         obs = new_obs
@@ -174,8 +174,7 @@ def negotiation_obs(mine, theirs, my_claims=(0, 0, 0), their_claims=(0, 0, 0)):
 
 @pytest.fixture(scope="module")
 def negotiation():
-    pytest.importorskip("socialdilemmas.negotiation.strategies")  # merged from its branch
-    return pytest.importorskip("agents.scripted.negotiation")
+    return pytest.importorskip("socialdilemmas.negotiation.strategies")
 
 
 def test_negotiation_always_cooperate_and_defect(negotiation):

@@ -11,7 +11,7 @@ from agents.algorithms.actor_critic import ActorCriticConfig
 from agents.algorithms.ppo import PPOConfig, PPOLearner
 from agents.checkpoint import load_policy, restore_learner
 from agents.cli import main
-from agents.scripted.matrix import AlwaysDefect
+from agents.scripted import scripted_policy
 from agents.training import learned_reward, read_metrics, resume, train
 
 SMALL = {
@@ -35,7 +35,7 @@ def test_train_writes_the_run_folder(tmp_path):
     metrics = read_metrics(run / "metrics.csv")
     assert metrics["iteration"] == [1.0, 2.0, 3.0, 4.0]
     assert metrics["env_steps"][-1] == 4 * 8 * 4
-    assert {"reward_0", "reward_1", "cooperation", "policy_loss"} <= set(metrics)
+    assert {"reward_0", "reward_1", "cooperation_rate", "policy_loss"} <= set(metrics)
     assert (run / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(FileExistsError, match="already holds a run"):
         train(PPOConfig(**SMALL, iterations=1), "ppo", run, False)
@@ -94,7 +94,8 @@ def test_stop_reward_compares_the_learning_seats_and_rejects_non_finite_values()
     learner = PPOLearner(PPOConfig(**SMALL, iterations=1))
     metrics = {"reward_0": 1.0, "reward_1": 3.0}
     assert learned_reward(learner, metrics) == 2.0
-    against_fixed = PPOLearner(PPOConfig(**SMALL, iterations=1), opponent=AlwaysDefect())
+    always_defect = scripted_policy("always_defect", "ipd_v0")
+    against_fixed = PPOLearner(PPOConfig(**SMALL, iterations=1), opponent=always_defect)
     assert learned_reward(against_fixed, metrics) == 1.0
     with pytest.raises(ValueError, match="stop_reward must be finite"):
         PPOConfig(**SMALL, stop_reward=float("inf"))
@@ -227,15 +228,17 @@ def test_documented_command_lines_parse():
 
 def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
     from agents.checkpoint import CheckpointError
-    from agents.scripted.matrix import TitForTat
+    from agents.scripted import scripted_policy
 
     config = PPOConfig(**SMALL, iterations=4, checkpoint_every=2)
-    whole = train(config, "ppo", tmp_path / "whole", False, opponent=TitForTat())
-    train(config, "ppo", tmp_path / "cut", False, opponent=TitForTat())
+    whole = train(
+        config, "ppo", tmp_path / "whole", False, opponent=scripted_policy("tit_for_tat", "ipd_v0")
+    )
+    train(config, "ppo", tmp_path / "cut", False, opponent=scripted_policy("tit_for_tat", "ipd_v0"))
     checkpoint = tmp_path / "cut" / "checkpoints" / "iter_000002.pt"
     with pytest.raises(CheckpointError, match=r"seats \[\[0\]\]"):
         resume(checkpoint, progress=False)  # forgot the opponent
-    resumed = resume(checkpoint, progress=False, opponent=TitForTat())
+    resumed = resume(checkpoint, progress=False, opponent=scripted_policy("tit_for_tat", "ipd_v0"))
     assert comparable(read_metrics(tmp_path / "cut" / "metrics.csv")) == comparable(
         read_metrics(tmp_path / "whole" / "metrics.csv")
     )

@@ -355,3 +355,38 @@ def test_copy_true_returns_fresh_arrays_and_final_observations_only_at_episode_e
     vec.step(vec.action_space.sample())
     for before, after in zip(snapshot, second[:4], strict=False):
         np.testing.assert_array_equal(before, after)  # not overwritten by the next step
+
+
+def test_the_game_names_its_metrics_and_scripted_strategies(variant):
+    """A registered game says what is measured in it and whom it is measured against."""
+    _, kwargs, env_id = variant
+    vec = socialdilemmas.make_vec(env_id, 4, seed=0, **kwargs)
+    game = vec.game
+    observations, _ = vec.reset()
+    frames = {"observations": [], "actions": [], "rewards": []}
+    info_frames: dict[str, list] = {}
+    vec.action_space.seed(0)
+    for _ in range(3):
+        actions = vec.action_space.sample()
+        frames["observations"].append(observations)
+        observations, rewards, _, _, info = vec.step(actions)
+        frames["actions"].append(actions)
+        frames["rewards"].append(rewards)
+        for name in game.info_fields:
+            info_frames.setdefault(name, []).append(info[name])
+    counts = game.metric_counts(
+        *(np.stack(frames[k]) for k in ("observations", "actions", "rewards")),
+        {name: np.stack(values) for name, values in info_frames.items()},
+    )
+    assert game.headline_metric in counts
+    for numerator, denominator in counts.values():
+        assert numerator.shape == denominator.shape == (2,)
+    strategies = game.strategies()
+    if kwargs.get("rules") == "pax":  # the Coin Game's strategies need the single-coin rules
+        return
+    assert {"always_cooperate", "always_defect"} <= set(strategies)
+    for factory in strategies.values():
+        strategy = factory()
+        strategy.reset(4, seed=0)
+        actions = strategy.act(observations[:, 0], np.ones(4, dtype=bool))
+        assert len(actions) == 4

@@ -6,7 +6,9 @@ termination; the vector env starts the next episode in the same ``step`` call an
 last observation in ``info["final_observation"]``.
 
 Boards are hand-written into the state array (``CoinGame.set_board``); the test vectors are
-those of ENVIRONMENTS.md 5.1 (single coin) and 5.2 (PAX two-coin variant).
+worked out by hand from the rules of the single-coin game (LOQA's ``coin_game.py``,
+``MiladInk/loqa@32f50c9``) and of PAX's two-coin variant (``ucl-dark/pax``
+``pax/envs/coin_game.py``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Rules of the Negotiation Game: the test vectors of ENVIRONMENTS.md 5.4, observations, info,
-episode boundaries and rendering.
+"""Rules of the Negotiation Game: hand-computed rounds of the Advantage Alignment rules
+(``jduquevan/advantage-alignment@e99df9c``, branch ``eg``), observations, info, episode
+boundaries and rendering.
 
 Episode boundaries: every step is one complete round. ``round_done`` is True in every step's
 info, terminations are never True, and truncation comes only after ``max_cycles`` rounds. The
@@ -30,9 +31,9 @@ def set_round(state: np.ndarray, env: int, pool, u0, u1) -> None:
     state[env, U_SECOND:U_SECOND + NUM_ITEMS] = u1
 
 
-# ENVIRONMENTS.md 5.4: pool [1,1,1], u0 = [5,1,5], u1 = [1,5,1]. Under "proportion" the first
-# three rows are unchanged (every contested item has claims summing to at least 5) and the
-# [2,0,0]/[1,0,0] row becomes 2/3 * 5/15 and 1/3 * 1/15 (spec: 0.2222, 0.02222).
+# pool [1,1,1], u0 = [5,1,5], u1 = [1,5,1], computed by hand from the rules. Under "proportion"
+# the first three rows are unchanged (every contested item has claims summing to at least 5)
+# and the [2,0,0]/[1,0,0] row becomes 2/3 * 5/15 and 1/3 * 1/15 (0.2222, 0.02222).
 SPEC_VECTORS = [
     ([5, 0, 5], [0, 5, 0], "divide_when_above", 10 / 15, 5 / 15),
     ([5, 5, 5], [5, 5, 5], "divide_when_above", 5.5 / 15, 3.5 / 15),
