@@ -42,6 +42,7 @@ from agents.policy import Policy
 from agents.returns import gae
 from agents.rollout import Trajectory, rollout
 from agents.shaping import normalize_advantages, polyak_update
+from agents.validation import check_config_fields
 from socialdilemmas.registration import canonical_id
 
 #: critic loss name (the ``critic_loss`` config field) -> loss(prediction, target)
@@ -117,6 +118,7 @@ class LearnerConfig:
     iteration"""
 
     def __post_init__(self) -> None:
+        check_config_fields(self)  # NaN/inf numbers, layer widths < 1, seeds beyond 64 bits
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
         self.env_kwargs = dict(self.env_kwargs)
         self.env_id = canonical_id(self.env_id)
