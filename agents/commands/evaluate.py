@@ -19,6 +19,7 @@ from agents.commands._common import (
     report,
 )
 from agents.evaluation import match
+from agents.validation import NonFiniteError
 
 HELP = "play two agents against each other and print rewards per step and the game's metrics"
 
@@ -47,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
     except CommandError as error:
         return report("evaluate", error)
     policy_a, policy_b = agents.values()
-    result = match(
-        policy_a, policy_b, args.env, episodes=args.episodes, num_envs=args.num_envs,
-        seed=args.seed, both_seats=args.both_seats, **kwargs,
-    )
+    try:
+        result = match(
+            policy_a, policy_b, args.env, episodes=args.episodes, num_envs=args.num_envs,
+            seed=args.seed, both_seats=args.both_seats, **kwargs,
+        )
+    except NonFiniteError as error:  # an agent's network produced NaN logits
+        return report("evaluate", error, RUN_FAILED)
     print(result.table())
     if args.json is not None:
         text = json.dumps(result.to_dict(), indent=2) + "\n"

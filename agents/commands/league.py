@@ -19,6 +19,7 @@ from agents.commands._common import (
 )
 from agents.evaluation import league
 from agents.evaluation.metrics import metric_names
+from agents.validation import NonFiniteError
 
 HELP = "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG"
 
@@ -60,10 +61,13 @@ def run(args: argparse.Namespace) -> int:
         agents = load_agents(args.agents, args.env, kwargs, args.trust_pickle)
     except CommandError as error:
         return report("league", error)
-    result = league(
-        agents, args.env, episodes=args.episodes, num_envs=args.num_envs, seed=args.seed,
-        both_seats=not args.one_seat, progress=not args.quiet, **kwargs,
-    )
+    try:
+        result = league(
+            agents, args.env, episodes=args.episodes, num_envs=args.num_envs, seed=args.seed,
+            both_seats=not args.one_seat, progress=not args.quiet, **kwargs,
+        )
+    except NonFiniteError as error:  # an agent's network produced NaN logits
+        return report("league", error, RUN_FAILED)
     print(result.format(args.metric))
     try:
         written = result.save(args.out, metric=args.metric)

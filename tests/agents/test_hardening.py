@@ -260,6 +260,20 @@ def test_sampling_from_non_finite_logits_raises():
         module.act(np.zeros((3, 5), np.float32), np.ones(3, bool))
 
 
+def test_an_agent_with_nan_logits_stops_a_match_instead_of_cooperating(tmp_path, capsys):
+    factory = tmp_path / "nan_agent.py"
+    factory.write_text(
+        "import torch\n\n"
+        "def make():\n"
+        "    net = torch.nn.Linear(5, 2)\n"
+        "    torch.nn.init.constant_(net.weight, float('nan'))\n"
+        "    return net\n"
+    )
+    assert main(["evaluate", f"{factory}:make", "always_defect", "--env", "ipd_v0"]) == 1
+    err = capsys.readouterr().err
+    assert "returned NaN or infinite logits" in err and err.count("\n") == 1
+
+
 def test_a_diverging_run_stops_naming_the_iteration_after_saving_the_last_finite_state(
     tmp_path, capsys
 ):
@@ -448,19 +462,25 @@ def test_full_disk_names_the_file_keeps_rows_whole_and_leaves_no_partial_file(tm
     assert not list(run.rglob("*.partial"))
 
 
-def test_no_space_left_on_device_is_said_in_words(run_copy, monkeypatch):
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [(errno.ENOSPC, "no space left on device"), (errno.EROFS, "read-only file system")],
+)
+def test_disk_errors_are_said_in_words_and_keep_the_previous_file(
+    run_copy, monkeypatch, code, words
+):
     learner = restore_learner(run_copy / "checkpoints" / "final.pt")
     target = run_copy / "checkpoints" / "final.pt"
     before = target.read_bytes()
 
-    def disk_full(descriptor):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def failing_disk(descriptor):  # the disk reports the failure when the data is flushed
+        raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr("agents.checkpoint.os.fsync", disk_full)
+    monkeypatch.setattr("agents.checkpoint.os.fsync", failing_disk)
     with pytest.raises(DiskWriteError) as caught:
         save_checkpoint(learner, target)
-    assert str(caught.value) == f"no space left on device writing {target}"
-    assert caught.value.errno == errno.ENOSPC
+    assert str(caught.value) == f"{words} writing {target}"
+    assert caught.value.errno == code
     assert target.read_bytes() == before and not list(run_copy.rglob("*.partial"))
 
 
@@ -549,6 +569,23 @@ def test_small_mistakes_are_one_line_errors_with_exit_code_2(tmp_path, run_copy,
             "trained with observation space Box(shape=[5])",
         ),
         (["evaluate", "random", "random", "--env", "ipd_v0", "--seed", str(2**70)], "--seed"),
+        (
+            [
+                "evaluate",
+                "random",
+                "random",
+                "--env",
+                "ipd_v0",
+                "--env-arg",
+                f"max_cycles={10**30}",
+            ],
+            "max_cycles must be at most",
+        ),
+        (
+            ["train", *TINY_CLI, "--env", "matrix_game_v0", "--run-dir", run, "--env-arg"]
+            + ["payoffs=[[[true, 0], [0, 0]], [[0, 0], [0, 0]]]"],
+            "table of real numbers",
+        ),
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
