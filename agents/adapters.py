@@ -13,6 +13,7 @@ import torch
 from gymnasium import spaces
 
 from agents.policy import Policy
+from agents.validation import NonFiniteError
 
 
 def _seed_from(rng: np.random.Generator) -> int:
@@ -80,6 +81,8 @@ class TorchModulePolicy(Policy):
         space = self.action_space
         if isinstance(space, spaces.Box):
             actions = _as_tensor(output, self.name).reshape(n, *space.shape)
+            if not bool(torch.isfinite(actions).all()):
+                raise NonFiniteError(f"module {self.name!r} returned NaN or infinite actions")
             low = torch.as_tensor(space.low, dtype=actions.dtype)
             high = torch.as_tensor(space.high, dtype=actions.dtype)
             return torch.clamp(actions, low, high).numpy(), None
@@ -87,6 +90,11 @@ class TorchModulePolicy(Policy):
         chosen, log_probs = [], []
         for logits in components:
             log_softmax = torch.log_softmax(logits.to(torch.float64), dim=-1)
+            if bool(torch.isnan(log_softmax).any()):  # argmax would pick action 0 everywhere
+                raise NonFiniteError(
+                    f"module {self.name!r} returned NaN or infinite logits; cannot choose an "
+                    "action"
+                )
             if self.deterministic:
                 action = log_softmax.argmax(-1)
             else:
@@ -174,7 +182,8 @@ class SB3Policy(Policy):
             raise TypeError(f"expected a stable-baselines3 model, got {type(model).__name__}")
         self.model = model
         self.deterministic = bool(deterministic)
-        self.name = name or type(model).__name__
+        own_name = getattr(model, "name", None)  # an agents.sb3.SB3PolicyModel names its algorithm
+        self.name = name or (own_name if isinstance(own_name, str) else type(model).__name__)
         self._state: Any = None
         self._rng = np.random.default_rng(0)
 

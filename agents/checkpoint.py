@@ -9,13 +9,23 @@ A checkpoint is one ``torch.save`` file holding plain data only (read back with
      "learner": {"iteration": 50, "agents": [{"seats", "network", "optimizer", "target"}]}}
 
 Every way a file can be wrong (missing, truncated, not a checkpoint, a newer format, an unknown
-algorithm, spaces that do not match the game, weights that do not fit the network) raises
-:class:`CheckpointError` with a message naming the file and the problem.
+algorithm, a malformed structure, spaces that do not match the game, weights that do not fit
+the network, NaN or infinite weights) raises :class:`CheckpointError` with a message naming the
+file and the problem. A file that holds pickled objects or code (anything but tensors and plain
+data) is refused as "not a plain checkpoint"; it is never retried with ``weights_only=False``.
+
+Writes are atomic (a temporary file renamed over the target, so a crash leaves the previous
+file or none), and a full or read-only disk raises :class:`DiskWriteError` naming the file
+("no space left on device writing runs/x/checkpoints/final.pt") after removing the temporary
+file.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +44,45 @@ FORMAT_VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint file cannot be used; the message says which file and why."""
+
+
+class DiskWriteError(OSError):
+    """Writing a file failed (full disk, read-only folder, file-size limit); names the file.
+
+    ``errno`` is the operating system's error number (``errno.ENOSPC`` for a full disk).
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def disk_write_error(error: OSError, path: str | os.PathLike) -> DiskWriteError:
+    """Turn an OSError raised while writing ``path`` into a one-line :class:`DiskWriteError`."""
+    if isinstance(error, DiskWriteError):
+        return error
+    reason = os.strerror(error.errno).lower() if error.errno else str(error)
+    return DiskWriteError(error.errno or errno.EIO, f"{reason} writing {path}")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file renamed over it (fsynced first).
+
+    On any OSError the temporary file is removed and :class:`DiskWriteError` is raised; the
+    previous content of ``path`` (if any) is left untouched.
+    """
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise disk_write_error(error, path) from error
+    return path
 
 
 def space_signature(space: spaces.Space) -> dict[str, Any]:
@@ -57,10 +106,22 @@ def algorithm_name(learner: Learner) -> str:
     raise KeyError(f"{type(learner).__name__} is not in agents.algorithms.ALGORITHMS")
 
 
-def save_checkpoint(learner: Learner, path: str | os.PathLike) -> Path:
-    """Write ``learner``'s full state to ``path`` (atomically: a crash leaves no half file)."""
+def save_checkpoint(
+    learner: Learner, path: str | os.PathLike, state: dict[str, Any] | None = None
+) -> Path:
+    """Write ``learner``'s full state to ``path`` (atomically: a crash leaves no half file).
+
+    Args:
+        learner: the learner (its algorithm, config and spaces go into the file).
+        path: where to write; the folder is created if needed.
+        state: the learner state to store instead of ``learner.state_dict()`` (the training
+            loop stores the last finite state of a run that diverged).
+
+    Raises:
+        DiskWriteError: the disk is full or read-only; no partial file is left.
+
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -70,12 +131,13 @@ def save_checkpoint(learner: Learner, path: str | os.PathLike) -> Path:
             "observation": space_signature(learner.observation_space),
             "action": space_signature(learner.action_space),
         },
-        "learner": learner.state_dict(),
+        "learner": learner.state_dict() if state is None else state,
     }
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    os.replace(partial, path)
-    return path
+    # serialised in memory first: torch.save on a full disk fails with an opaque
+    # "[enforce fail at inline_container.cc]" RuntimeError instead of an OSError
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -83,12 +145,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - the unpickler fails in many ways on bad bytes
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt or truncated (cannot be read: {error})"
-        ) from error
+    payload = _load_plain(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a socialdilemmas checkpoint")
     version = payload.get("format_version")
@@ -100,12 +157,151 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     missing = [key for key in ("algorithm", "config", "spaces", "learner") if key not in payload]
     if missing:
         raise CheckpointError(f"checkpoint {path} is incomplete: missing {missing}")
-    if payload["algorithm"] not in ALGORITHMS:
+    if not isinstance(payload["algorithm"], str) or payload["algorithm"] not in ALGORITHMS:
         raise CheckpointError(
             f"checkpoint {path} was written by algorithm {payload['algorithm']!r}, which is not "
             f"registered here (known: {sorted(ALGORITHMS)})"
         )
+    _check_structure(payload, path)
+    _check_finite_agents(payload["learner"]["agents"], path)
     return payload
+
+
+def _load_plain(path: Path) -> Any:
+    """``torch.load(weights_only=True)``, its failures told apart: refused pickles vs bad bytes."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        reason = _unpickler_reason(error)
+        if "global" in reason.lower():
+            # The safe unpickler met a reference to a class or function (os.system, a custom
+            # class...): pickled code or objects. Its message advises weights_only=False,
+            # which would run them; that advice is not passed on.
+            raise CheckpointError(
+                f"checkpoint {path} refused: not a plain checkpoint ({reason}); a "
+                "socialdilemmas checkpoint holds only tensors and plain data, and a file that "
+                "holds pickled objects or code is never loaded"
+            ) from None
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated (cannot be read: {reason})"
+        ) from None
+    except Exception as error:  # noqa: BLE001 - the zip reader fails in many ways on bad bytes
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated (cannot be read: "
+            f"{type(error).__name__}: {_first_line(error)})"
+        ) from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _unpickler_reason(error: Exception) -> str:
+    """The line of torch's weights-only error that says what it rejected, without its advice."""
+    for line in str(error).splitlines():
+        line = line.strip().removeprefix("WeightsUnpickler error:").strip()
+        if "global" in line.lower() or "unsupported" in line.lower():
+            return line.split(". ")[0].rstrip(".")  # its first sentence; the rest is advice
+    return _first_line(error) or "rejected by torch's weights-only loader"
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()
+    )
+
+
+def _check_structure(payload: dict[str, Any], path: str | os.PathLike) -> None:
+    """Raise CheckpointError unless every part the loaders read has the documented shape."""
+
+    def fail(problem: str) -> None:
+        raise CheckpointError(f"checkpoint {path} is malformed: {problem}")
+
+    if not isinstance(payload["config"], dict):
+        fail(f"'config' must be a dict of config fields, got {type(payload['config']).__name__}")
+    saved_spaces = payload["spaces"]
+    if not isinstance(saved_spaces, dict) or not all(
+        isinstance(saved_spaces.get(kind), dict) for kind in ("observation", "action")
+    ):
+        fail("'spaces' must be a dict with 'observation' and 'action' space descriptions")
+    learner = payload["learner"]
+    if not isinstance(learner, dict):
+        fail(f"'learner' must be a dict, got {type(learner).__name__}")
+    iteration = learner.get("iteration")
+    if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+        fail(f"'learner.iteration' must be a non-negative integer, got {iteration!r}")
+    agents = learner.get("agents")
+    if not isinstance(agents, list) or not agents:
+        fail(f"'learner.agents' must be a non-empty list, got {agents!r:.80}")
+    for index, agent in enumerate(agents):
+        where = f"learner.agents[{index}]"
+        if not isinstance(agent, dict):
+            fail(f"'{where}' must be a dict, got {type(agent).__name__}")
+        seats = agent.get("seats")
+        if (
+            not isinstance(seats, (list, tuple)) or not seats
+            or not all(type(seat) is int and seat in (0, 1) for seat in seats)
+            or len(set(seats)) != len(seats)
+        ):
+            fail(f"'{where}.seats' must list distinct seats 0 and/or 1, got {seats!r:.80}")
+        if not _is_state_dict(agent.get("network")):
+            fail(f"'{where}.network' must be a state dict (names -> tensors)")
+        if agent.get("target") is not None and not _is_state_dict(agent["target"]):
+            fail(f"'{where}.target' must be None or a state dict (names -> tensors)")
+        if agent.get("optimizer") is not None and not isinstance(agent["optimizer"], dict):
+            fail(f"'{where}.optimizer' must be None or an optimizer state dict")
+
+
+def _tensors(value: Any, where: str):
+    """Yield ``(location, tensor)`` for every tensor nested in dicts and lists of ``value``."""
+    if isinstance(value, torch.Tensor):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _tensors(item, f"{where}.{key}" if isinstance(key, str) else
+                                f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _tensors(item, f"{where}[{index}]")
+
+
+def _all_tensors(value: Any, out: list[torch.Tensor]) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _all_tensors(item, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _all_tensors(item, out)
+    return out
+
+
+def non_finite_entries(value: Any, where: str = "") -> list[str]:
+    """Locations of the floating-point tensors nested in ``value`` holding a NaN or an inf."""
+    floats = [t for t in _all_tensors(value, []) if t.is_floating_point()]
+    if all(bool(torch.isfinite(t).all()) for t in floats):  # the usual case, without names
+        return []
+    return [
+        location for location, tensor in _tensors(value, where)
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+
+
+def _check_finite_agents(agents: list[dict[str, Any]], path: str | os.PathLike) -> None:
+    bad = non_finite_entries(agents, "learner.agents")
+    if bad:
+        raise CheckpointError(
+            f"checkpoint {path} holds NaN or infinite weights ({describe_locations(bad)}): the "
+            "run that wrote it diverged; use an earlier checkpoint"
+        )
+
+
+def describe_locations(locations: list[str], shown: int = 3) -> str:
+    """The first ``shown`` locations, and how many there are in all if more."""
+    text = ", ".join(locations[:shown])
+    return text + (f" ({len(locations)} in all)" if len(locations) > shown else "")
 
 
 def checkpoint_config(payload: dict[str, Any], path: str | os.PathLike = "") -> LearnerConfig:
@@ -162,7 +358,7 @@ def restore_learner(
     _check_spaces(payload, learner.observation_space, learner.action_space, path)
     try:
         learner.load_state_dict(payload["learner"])
-    except (RuntimeError, ValueError, KeyError) as error:
+    except (RuntimeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
         raise CheckpointError(
             f"checkpoint {path} does not match the {payload['algorithm']} network its config "
             f"describes: {error}"
@@ -204,7 +400,7 @@ def load_policy(
     )
     try:
         network.load_state_dict(saved["network"])
-    except RuntimeError as error:
+    except (RuntimeError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(
             f"checkpoint {path} does not match the network its config describes: {error}"
         ) from error

@@ -23,6 +23,12 @@ A factory may declare any of the parameters ``env_id``, ``observation_space``,
 
     def make_agent(env_id, action_space):
         return lambda observations: np.zeros(len(observations), dtype=np.int64)
+
+Nothing here unpickles a file unless asked: checkpoints are read with torch's ``weights_only``
+loader, and an SB3 model is rebuilt from its weights and the game's spaces
+(:func:`agents.sb3.load_sb3_model`); ``trust_pickle=True`` lets SB3's own loader unpickle the
+model's ``data``, which runs any code stored there. A ``module:factory`` or ``file.py:factory``
+spec runs that code by design: it is code you name, not a data file.
 """
 
 from __future__ import annotations
@@ -52,17 +58,22 @@ class AgentSpecError(ValueError):
     """An agent spec that names nothing loadable, with the reason."""
 
 
-def load_agent(spec: str, env_id: str, **env_kwargs: Any) -> Policy:
+def load_agent(
+    spec: str, env_id: str, *, trust_pickle: bool = False, **env_kwargs: Any
+) -> Policy:
     """Load the agent named by ``spec`` to play ``env_id`` (see the module docstring).
 
     Args:
         spec: the agent spec.
         env_id: the game it will play (factories and scripted strategies depend on it).
+        trust_pickle: let SB3 unpickle an ``sb3:`` model's ``data`` (runs any code in it);
+            needed only for models that cannot be rebuilt from their weights alone.
         **env_kwargs: the env's arguments, passed to scripted strategies and factories.
 
     Raises:
-        AgentSpecError: the spec matches no form, the module or attribute does not exist, or
-            the factory returned something that is not an agent.
+        AgentSpecError: the spec matches no form, the module or attribute does not exist, the
+            module or factory fails, the factory returned something that is not an agent, or
+            a model or checkpoint cannot be loaded for this game.
 
     """
     if not isinstance(spec, str) or not spec:
@@ -72,13 +83,15 @@ def load_agent(spec: str, env_id: str, **env_kwargs: Any) -> Policy:
     labelled = _LABEL.match(spec)
     if labelled and not Path(spec).exists():
         label, spec = labelled["label"], labelled["spec"]
-    policy = _load(spec, canonical_id(env_id), game, env_kwargs)
+    policy = _load(spec, canonical_id(env_id), game, env_kwargs, trust_pickle)
     return as_policy(policy, name=label, action_space=game.action_space)
 
 
-def _load(spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any]) -> Policy:
+def _load(
+    spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any], trust_pickle: bool = False
+) -> Policy:
     if spec.startswith("sb3:"):
-        return _load_sb3(spec[len("sb3:"):])
+        return _load_sb3(spec[len("sb3:"):], game, trust_pickle)
     if spec in SCRIPTED_NAMES:
         return scripted_policy(spec, env_id, **env_kwargs)
     if spec.startswith("baseline:"):
@@ -112,29 +125,19 @@ def _load(spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any]) -> Poli
     )
 
 
-def _load_sb3(rest: str) -> Any:
+def _load_sb3(rest: str, game: Any, trust_pickle: bool) -> Any:
+    from agents.sb3 import SB3ModelError, load_sb3_model
+
     algo_name, path = "PPO", rest
     named = re.match(rf"^(?P<algo>{_IDENTIFIER}):(?P<path>.+)$", rest)
     if named and not Path(rest).exists():
         algo_name, path = named["algo"], named["path"]
-    algo = _sb3_algorithm(algo_name)
-    if not Path(path).exists() and not Path(path + ".zip").exists():
-        raise AgentSpecError(f"no SB3 model file at {path!r}")
-    return algo.load(path, device="cpu")
-
-
-def _sb3_algorithm(name: str) -> Any:
-    import stable_baselines3
-
-    if hasattr(stable_baselines3, name):
-        return getattr(stable_baselines3, name)
     try:
-        import sb3_contrib
-    except ImportError:
-        sb3_contrib = None
-    if sb3_contrib is not None and hasattr(sb3_contrib, name):
-        return getattr(sb3_contrib, name)
-    raise AgentSpecError(f"unknown SB3 algorithm {name!r} (not in stable_baselines3/sb3_contrib)")
+        return load_sb3_model(
+            path, algo_name, game.observation_space, game.action_space, trust_pickle=trust_pickle
+        )
+    except SB3ModelError as error:
+        raise AgentSpecError(f"agent 'sb3:{rest}': {error}") from None
 
 
 def _import(module_name: str, spec: str) -> Any:
@@ -150,8 +153,12 @@ def _import(module_name: str, spec: str) -> Any:
         sys.modules[name] = module
         try:
             loader_spec.loader.exec_module(module)
-        except BaseException:
+        except BaseException as error:
             del sys.modules[name]
+            if isinstance(error, Exception):  # a SyntaxError, a failing import...: one line
+                raise AgentSpecError(
+                    f"agent {spec!r}: running {module_name} failed: {_one_line(error)}"
+                ) from error
             raise
         return module
     try:
@@ -161,7 +168,21 @@ def _import(module_name: str, spec: str) -> Any:
             raise AgentSpecError(
                 f"agent {spec!r}: cannot import module {module_name!r} (is it on PYTHONPATH?)"
             ) from error
-        raise
+        raise AgentSpecError(
+            f"agent {spec!r}: importing {module_name} failed: {_one_line(error)}"
+        ) from error
+    except Exception as error:  # noqa: BLE001 - any error in the user's module, as one line
+        raise AgentSpecError(
+            f"agent {spec!r}: importing {module_name} failed: {_one_line(error)}"
+        ) from error
+
+
+def _one_line(error: BaseException) -> str:
+    """``Type: message`` of an exception, with the place of a SyntaxError."""
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {error.msg} ({error.filename}, line {error.lineno})"
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _load_factory(
@@ -197,7 +218,12 @@ def _load_factory(
                 f"for {list(_FACTORY_ARGUMENTS)}"
             )
         arguments = {name: value for name, value in available.items() if name in parameters}
-    agent = factory(**arguments)
+    try:
+        agent = factory(**arguments)
+    except Exception as error:  # noqa: BLE001 - the user's factory failing, as one line
+        raise AgentSpecError(
+            f"agent {spec!r}: factory {attr!r} raised {_one_line(error)}"
+        ) from error
     name = None
     if not isinstance(agent, Policy):  # name plain functions after themselves, lambdas after attr
         name = getattr(agent, "__name__", None)

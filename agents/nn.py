@@ -15,6 +15,8 @@ Action heads, chosen from the action space (see :data:`HEADS`):
 
 Every distribution samples from an explicit :class:`torch.Generator`, so a policy's randomness
 is reproducible from the seed given to :meth:`NetworkPolicy.reset` whatever else uses torch.
+Choosing an action from NaN or infinite logits (or means) raises
+:class:`agents.validation.NonFiniteError` instead of returning action 0.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from agents.policy import Policy
+from agents.validation import NonFiniteError
 
 #: tanh outputs are clamped this far inside (-1, 1) before atanh, so stored actions at the
 #: bounds (which float32 rounding produces) map to a finite pre-squash value.
@@ -191,13 +194,24 @@ class CategoricalDistribution:
     def _shape(self, actions: torch.Tensor) -> torch.Tensor:
         return actions.squeeze(-1) if self.squeeze else actions
 
+    def _check_finite(self) -> None:
+        # argmax over NaN log-probabilities returns action 0 in every game: a diverged network
+        # would look like one that always cooperates. -inf alone is a padded (absent) class.
+        if bool(torch.isnan(self.log_p).any()):
+            raise NonFiniteError(
+                "cannot choose an action: the policy's logits are NaN or infinite (its "
+                "parameters have diverged)"
+            )
+
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw actions (Gumbel-max, so the draw uses ``generator``)."""
+        """Draw actions (Gumbel-max, so the draw uses ``generator``); NonFiniteError on NaN."""
+        self._check_finite()
         u = torch.rand(self.log_p.shape, generator=generator).clamp_(1e-12, 1.0)
         return self._shape(torch.argmax(self.log_p - torch.log(-torch.log(u)), dim=-1))
 
     def mode(self) -> torch.Tensor:
-        """Return the most likely action."""
+        """Return the most likely action; NonFiniteError if the logits are not finite."""
+        self._check_finite()
         return self._shape(torch.argmax(self.log_p, dim=-1))
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
@@ -242,12 +256,21 @@ class TanhGaussianDistribution:
         noise = torch.randn(self.mean.shape, generator=generator)
         return self.mean + self.log_std.exp() * noise
 
+    def _check_finite(self) -> None:
+        if not bool(torch.isfinite(self.mean).all()):
+            raise NonFiniteError(
+                "cannot choose an action: the policy's action means are NaN or infinite (its "
+                "parameters have diverged)"
+            )
+
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw actions in ``[low, high]``."""
+        """Draw actions in ``[low, high]``; NonFiniteError if the means are not finite."""
+        self._check_finite()
         return self._squash(self._rsample_u(generator))
 
     def mode(self) -> torch.Tensor:
         """Return the squashed Gaussian mean (a deterministic action)."""
+        self._check_finite()
         return self._squash(self.mean)
 
     def log_prob(self, actions: torch.Tensor) -> torch.Tensor:

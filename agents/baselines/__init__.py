@@ -27,9 +27,15 @@ def baseline_names() -> list[str]:
 
 
 def baseline_path(name: str) -> Path:
-    """Path of the bundled checkpoint ``name``; KeyError listing the known names otherwise."""
+    """Path of the bundled checkpoint ``name``; KeyError listing the known names otherwise.
+
+    ``name`` must be one of :func:`baseline_names` exactly: a name with a path in it
+    (``../../x``) never reaches a file outside the bundled folder.
+    """
+    if not isinstance(name, str) or name not in baseline_names():
+        raise KeyError(f"no bundled baseline {name!r}; bundled: {baseline_names()}")
     path = BASELINES_DIR / f"{name}.pt"
-    if not path.is_file():
+    if path.resolve().parent != BASELINES_DIR or not path.is_file():
         raise KeyError(f"no bundled baseline {name!r}; bundled: {baseline_names()}")
     return path
 

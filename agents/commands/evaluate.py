@@ -6,8 +6,20 @@ import argparse
 import json
 from pathlib import Path
 
-from agents.commands._common import add_game_arguments, check_budget, env_kwargs, load_agents
+from agents.checkpoint import DiskWriteError, atomic_write_bytes
+from agents.commands._common import (
+    RUN_FAILED,
+    CommandError,
+    add_game_arguments,
+    check_budget,
+    check_seed,
+    check_writable,
+    env_kwargs,
+    load_agents,
+    report,
+)
 from agents.evaluation import match
+from agents.validation import NonFiniteError
 
 HELP = "play two agents against each other and print rewards per step and the game's metrics"
 
@@ -26,17 +38,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load both agents, play the match, print it (and write the JSON)."""
-    check_budget(args.episodes, args.num_envs)
-    kwargs = env_kwargs(args.env_arg)
-    agents = load_agents([args.agent_a, args.agent_b], args.env, kwargs)
+    try:
+        check_budget(args.episodes, args.num_envs)
+        check_seed(args.seed)
+        kwargs = env_kwargs(args.env_arg)
+        if args.json is not None:
+            check_writable(args.json, "--json")
+        agents = load_agents([args.agent_a, args.agent_b], args.env, kwargs, args.trust_pickle)
+    except CommandError as error:
+        return report("evaluate", error)
     policy_a, policy_b = agents.values()
-    result = match(
-        policy_a, policy_b, args.env, episodes=args.episodes, num_envs=args.num_envs,
-        seed=args.seed, both_seats=args.both_seats, **kwargs,
-    )
+    try:
+        result = match(
+            policy_a, policy_b, args.env, episodes=args.episodes, num_envs=args.num_envs,
+            seed=args.seed, both_seats=args.both_seats, **kwargs,
+        )
+    except NonFiniteError as error:  # an agent's network produced NaN logits
+        return report("evaluate", error, RUN_FAILED)
     print(result.table())
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        text = json.dumps(result.to_dict(), indent=2) + "\n"
+        try:
+            atomic_write_bytes(args.json, text.encode())
+        except DiskWriteError as error:
+            return report("evaluate", error, RUN_FAILED)
         print(f"wrote {args.json}")
     return 0

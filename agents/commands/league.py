@@ -5,8 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agents.commands._common import add_game_arguments, check_budget, env_kwargs, load_agents
+from agents.commands._common import (
+    RUN_FAILED,
+    CommandError,
+    add_game_arguments,
+    check_budget,
+    check_game,
+    check_seed,
+    check_writable,
+    env_kwargs,
+    load_agents,
+    report,
+)
 from agents.evaluation import league
+from agents.evaluation.metrics import metric_names
+from agents.validation import NonFiniteError
 
 HELP = "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG"
 
@@ -32,15 +45,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the agents, play every pair, write league.csv, league.json and league.png."""
-    check_budget(args.episodes, args.num_envs)
-    kwargs = env_kwargs(args.env_arg)
-    agents = load_agents(args.agents, args.env, kwargs)
-    result = league(
-        agents, args.env, episodes=args.episodes, num_envs=args.num_envs, seed=args.seed,
-        both_seats=not args.one_seat, progress=not args.quiet, **kwargs,
-    )
+    """Load the agents, play every pair, write league.csv, league.json and league.png.
+
+    Every argument, the ``--metric`` name and the ``--out`` folder are checked before the first
+    match, so a typo does not throw a finished league away.
+    """
+    try:
+        check_budget(args.episodes, args.num_envs)
+        check_seed(args.seed)
+        kwargs = env_kwargs(args.env_arg)
+        known = metric_names(check_game(args.env, kwargs))
+        if args.metric not in known:
+            raise CommandError(f"--metric {args.metric!r} is not a metric of {args.env}: {known}")
+        check_writable(args.out, "--out", folder=True)
+        agents = load_agents(args.agents, args.env, kwargs, args.trust_pickle)
+    except CommandError as error:
+        return report("league", error)
+    try:
+        result = league(
+            agents, args.env, episodes=args.episodes, num_envs=args.num_envs, seed=args.seed,
+            both_seats=not args.one_seat, progress=not args.quiet, **kwargs,
+        )
+    except NonFiniteError as error:  # an agent's network produced NaN logits
+        return report("league", error, RUN_FAILED)
     print(result.format(args.metric))
-    written = result.save(args.out, metric=args.metric)
+    try:
+        written = result.save(args.out, metric=args.metric)
+    except OSError as error:
+        return report("league", error, RUN_FAILED)
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

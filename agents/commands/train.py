@@ -17,10 +17,16 @@ give it again with ``--resume``.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from agents.algorithms import ALGORITHMS, PRESETS
-from agents.commands._common import env_kwargs
+from agents.commands._common import (
+    RUN_FAILED,
+    CommandError,
+    add_trust_pickle_argument,
+    check_game,
+    env_kwargs,
+    report,
+)
 from agents.config_cli import add_config_arguments, all_field_names, given_fields
 
 HELP = "train a learner (naive actor-critic, PPO, ...) and write a run folder"
@@ -59,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
         "checkpoint); only seat 0 learns",
     )
+    add_trust_pickle_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(
         parser,
@@ -68,28 +75,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train (or resume) and print where the run folder is."""
-    from agents.checkpoint import CheckpointError, checkpoint_config, read_checkpoint
+    """Train (or resume) and print where the run folder is.
+
+    Exit codes: 0 done; 2 a bad argument, agent, checkpoint or run folder (nothing was
+    trained); 1 the run failed on the way (it diverged, or the disk is full), after saving what
+    it could.
+    """
+    from agents.checkpoint import (
+        CheckpointError,
+        DiskWriteError,
+        checkpoint_config,
+        read_checkpoint,
+    )
     from agents.loading import AgentSpecError, load_agent
     from agents.training import resume, train
+    from agents.validation import NonFiniteError
 
     names = all_field_names(config for config, _ in ALGORITHMS.values())
     given = given_fields(args, names)
-    if args.env_arg:
-        given["env_kwargs"] = {**given.get("env_kwargs", {}), **env_kwargs(args.env_arg)}
     try:
+        if args.env_arg:
+            given["env_kwargs"] = {**given.get("env_kwargs", {}), **env_kwargs(args.env_arg)}
         if args.resume:
             if args.preset:
-                return _error("a resumed run keeps its config; --preset cannot be combined")
+                raise CommandError("a resumed run keeps its config; --preset cannot be combined")
             fixed = sorted(set(given) - set(RESUMABLE_OVERRIDES))
             if fixed:
-                return _error(
+                raise CommandError(
                     f"a resumed run keeps its config; cannot change {fixed} with --resume"
                 )
             opponent = None
             if args.opponent:
                 saved = checkpoint_config(read_checkpoint(args.resume), args.resume)
-                opponent = load_agent(args.opponent, saved.env_id, **saved.env_kwargs)
+                opponent = load_agent(
+                    args.opponent, saved.env_id, trust_pickle=args.trust_pickle,
+                    **saved.env_kwargs,
+                )
             learner = resume(
                 args.resume, run_dir=args.run_dir, iterations=given.get("iterations"),
                 progress=not args.no_progress, opponent=opponent,
@@ -97,18 +118,26 @@ def run(args: argparse.Namespace) -> int:
         else:
             algo, values = _algorithm_and_values(args, given)
             config = ALGORITHMS[algo][0].from_dict(values)
+            # the env's arguments are checked here, so a typo is one line, not a traceback
+            check_game(config.env_id, config.env_kwargs)
             opponent = (
-                load_agent(args.opponent, config.env_id, **config.env_kwargs)
+                load_agent(
+                    args.opponent, config.env_id, trust_pickle=args.trust_pickle,
+                    **config.env_kwargs,
+                )
                 if args.opponent else None
             )
             learner = train(
                 config, algo, run_dir=args.run_dir, progress=not args.no_progress,
                 opponent=opponent,
             )
+    except (NonFiniteError, DiskWriteError) as error:  # the run started and failed
+        return report("train", error, RUN_FAILED)
     except (
-        AgentSpecError, CheckpointError, ValueError, KeyError, FileExistsError, FileNotFoundError
+        CommandError, AgentSpecError, CheckpointError, ValueError, KeyError, FileExistsError,
+        FileNotFoundError,
     ) as error:
-        return _error(str(error.args[0]) if isinstance(error, KeyError) else str(error))
+        return report("train", error)
     print(f"trained {learner.iteration} iterations; run folder: {learner.run_dir}")
     return 0
 
@@ -124,8 +153,3 @@ def _algorithm_and_values(args: argparse.Namespace, given: dict) -> tuple[str, d
     if args.algo is not None and args.algo != algorithm:
         raise ValueError(f"preset {args.preset!r} is for --algo {algorithm}, not {args.algo}")
     return algorithm, {**preset.config().to_dict(), **given}
-
-
-def _error(message: str) -> int:
-    print(f"socialdilemmas train: error: {message}", file=sys.stderr)
-    return 2

@@ -61,6 +61,33 @@ def metric_counts(trajectory: Trajectory, game: BatchedGame) -> Counts:
     return counts
 
 
+def metric_names(game: object) -> list[str]:
+    """Names of every metric :func:`metric_counts` reports for ``game``, without playing it.
+
+    Read off :func:`metric_counts` itself on a one-step, one-game trajectory of zeros shaped by
+    the game's spaces, so the list cannot drift from what a match reports (the league command
+    checks ``--metric`` against it before the first match).
+    """
+    import torch
+
+    obs_shape = tuple(game.observation_space.shape)
+    action_shape = tuple(game.action_space.shape or ())
+    zeros = Trajectory(
+        observations=torch.zeros((1, 1, 2, *obs_shape)),
+        actions=torch.zeros((1, 1, 2, *action_shape), dtype=torch.int64),
+        log_probs=torch.zeros((1, 1, 2)),
+        rewards=torch.zeros((1, 1, 2)),
+        episode_starts=torch.ones((1, 1), dtype=torch.bool),
+        dones=torch.ones((1, 1), dtype=torch.bool),
+        next_observations=torch.zeros((1, 2, *obs_shape)),
+        info={
+            name: torch.zeros((1, 1, *shape), dtype=torch.from_numpy(np.zeros(0, dtype)).dtype)
+            for name, (shape, dtype) in game.info_fields.items()
+        },
+    )
+    return list(metric_counts(zeros, game))
+
+
 def swap_seats(counts: Counts) -> Counts:
     """Exchange seat 0 and seat 1 in ``counts``."""
     return {name: (num[::-1].copy(), den[::-1].copy()) for name, (num, den) in counts.items()}

@@ -26,6 +26,7 @@ from gymnasium import spaces
 from socialdilemmas.core.strategy import Strategy
 
 AGENTS: tuple[str, str] = ("player_0", "player_1")
+_MAX_INT64 = np.iinfo(np.int64).max
 
 #: metric name -> (numerator, denominator), each a float64 array of shape (2,) indexed by seat
 MetricCounts = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -147,55 +148,67 @@ class BatchedGame(ABC):
     def encode_agent_action(self, agent: str, action: Any, out: np.ndarray) -> None:
         """Check one agent's action (type and shape) and write it into ``out`` (``(1, ...)``).
 
-        The range is checked by the kernel, which sees every action anyway.
+        The range is checked by the kernel, which sees every action anyway; an integer too
+        large for the int64 action buffer is reported here, naming the agent.
         """
-        # the common cases first, kept cheap (the kernel checks the range)
-        if type(action) is int and self._scalar_discrete:
-            out[0] = action
-            return
-        shape = self.action_shape
-        if (
-            type(action) is np.ndarray
-            and action.shape == shape
-            and action.dtype.kind in ("iu" if self.discrete_actions else "fiu")
-        ):
-            out[...] = action
-            return
-        if self.discrete_actions:
-            if not shape:
-                if isinstance(action, (bool, np.bool_)) or not isinstance(
-                    action, (int, np.integer)
-                ):
-                    if isinstance(action, np.ndarray) and action.shape == () and (
-                        np.issubdtype(action.dtype, np.integer)
-                    ):
-                        action = int(action)
-                    else:
-                        raise TypeError(
-                            f"action of {agent} must be {self.describe_action_range()}, "
-                            f"got {action!r} of type {type(action).__name__}"
-                        )
+        try:
+            # the common cases first, kept cheap (the kernel checks the range)
+            if type(action) is int and self._scalar_discrete:
                 out[0] = action
                 return
-            array = np.asarray(action)
-            if not np.issubdtype(array.dtype, np.integer):
-                raise TypeError(
-                    f"action of {agent} must be {self.describe_action_range()}, got dtype "
-                    f"{array.dtype} ({action!r})"
+            shape = self.action_shape
+            if (
+                type(action) is np.ndarray
+                and action.shape == shape
+                and action.dtype.kind in ("i" if self.discrete_actions else "fi")
+            ):
+                out[...] = action
+                return
+            if self.discrete_actions:
+                if not shape:
+                    if isinstance(action, (bool, np.bool_)) or not isinstance(
+                        action, (int, np.integer)
+                    ):
+                        if isinstance(action, np.ndarray) and action.shape == () and (
+                            np.issubdtype(action.dtype, np.integer)
+                        ):
+                            action = int(action)
+                        else:
+                            raise TypeError(
+                                f"action of {agent} must be {self.describe_action_range()}, "
+                                f"got {action!r} of type {type(action).__name__}"
+                            )
+                    if isinstance(action, np.unsignedinteger) and action > _MAX_INT64:
+                        raise OverflowError  # would wrap round to a negative int64
+                    out[0] = action
+                    return
+                array = np.asarray(action)
+                if not np.issubdtype(array.dtype, np.integer):
+                    raise TypeError(
+                        f"action of {agent} must be {self.describe_action_range()}, got dtype "
+                        f"{array.dtype} ({action!r})"
+                    )
+                if array.dtype.kind == "u" and array.size and array.max() > _MAX_INT64:
+                    raise OverflowError  # would wrap round to a negative int64: reported below
+            else:
+                array = np.asarray(action)
+                if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(
+                    array.dtype, np.integer
+                )):
+                    raise TypeError(
+                        f"action of {agent} must be {self.describe_action_range()}, got {action!r}"
+                    )
+            if array.shape != shape:
+                raise ValueError(
+                    f"action of {agent} must have shape {shape}, got shape {array.shape} "
+                    f"({action!r})"
                 )
-        else:
-            array = np.asarray(action)
-            if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(
-                array.dtype, np.integer
-            )):
-                raise TypeError(
-                    f"action of {agent} must be {self.describe_action_range()}, got {action!r}"
-                )
-        if array.shape != shape:
+            out[...] = array
+        except OverflowError:
             raise ValueError(
-                f"action of {agent} must have shape {shape}, got shape {array.shape} ({action!r})"
-            )
-        out[...] = array
+                f"action of {agent} is out of range: got {action!r}, expected "
+                f"{self.describe_action_range()}"
+            ) from None
 
     def action_in_range(self, action: np.ndarray | np.integer) -> bool:
         """True when one encoded action lies in the action space (NaN is never in range)."""

@@ -181,13 +181,32 @@ class SocialDilemmaAECWrapper(parallel_to_aec_wrapper):
     """PettingZoo's ``parallel_to_aec`` that checks each action when it is given.
 
     The stock converter only hands actions to the parallel env at the end of a cycle, so a bad
-    action would be reported one agent late; here it raises at once, naming the agent.
+    action would be reported one agent late; here it raises at once, naming the agent. Every
+    check runs before anything is stored, so a rejected ``step`` leaves the env as it was:
+
+    * a live agent's action must be in its action space (``None`` included: PettingZoo reserves
+      ``None`` for the agents that are done);
+    * an agent that is terminated or truncated takes exactly one ``step(None)`` (PettingZoo's
+      "dead step"), which removes it; any other action raises.
     """
 
     def step(self, action: Any) -> None:
         """Record the selected agent's action (checked now), stepping at the cycle's end."""
         agent = self.agent_selection
-        if action is not None and not (self.terminations[agent] or self.truncations[agent]):
+        if self.terminations[agent] or self.truncations[agent]:
+            if action is not None:
+                ended = "terminated" if self.terminations[agent] else "truncated"
+                raise ValueError(
+                    f"{agent} is {ended}: the only valid action is None (PettingZoo's dead step, "
+                    f"which removes it); got {action!r}. Call reset() to play another episode"
+                )
+        elif action is None:
+            raise ValueError(
+                f"action of {agent} is None, but {agent} is still playing: None is the action "
+                f"of a terminated or truncated agent only; expected "
+                f"{self.env.game.describe_action_range()}"
+            )
+        else:
             game = self.env.game
             scratch = np.zeros_like(self.env._actions[:, 0])
             game.encode_agent_action(agent, action, scratch)

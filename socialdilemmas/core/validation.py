@@ -6,13 +6,24 @@ import numbers
 
 import numpy as np
 
+#: the largest integer the kernels' int64 state (step counts, sizes) can hold
+MAX_INT64 = int(np.iinfo(np.int64).max)
 
-def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+
+def check_positive_int(
+    value: object, name: str, minimum: int = 1, maximum: int = MAX_INT64
+) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum].
+
+    The default maximum is what the kernels' int64 arrays hold: a larger value would be accepted
+    here and then overflow at the first step.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     if int(value) < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if int(value) > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return int(value)
 
 

@@ -9,7 +9,7 @@ from gymnasium import spaces
 
 from socialdilemmas._rng import seed_streams, seeds_for_batch
 from socialdilemmas.core.game import BatchedGame
-from socialdilemmas.core.validation import check_positive_int
+from socialdilemmas.core.validation import MAX_INT64, check_positive_int
 
 
 class VectorEnv:
@@ -80,6 +80,8 @@ class VectorEnv:
         self._all_envs = np.arange(self.num_envs, dtype=np.int64)
         self._terminations = np.zeros(self.num_envs, dtype=np.bool_)
         self._needs_reset = True
+        if seed is not None:
+            seeds_for_batch(seed, self.num_envs)  # a bad seed is reported now, not at reset()
         self._first_seed = seed
         self._no_final_observations: np.ndarray | None = None
 
@@ -130,6 +132,10 @@ class VectorEnv:
         """Render sub-env ``env`` in ``render_mode`` (None renders nothing)."""
         if self.render_mode is None:
             return None
+        if isinstance(env, (bool, np.bool_)) or not isinstance(env, (int, np.integer)) or not (
+            0 <= env < self.num_envs
+        ):
+            raise IndexError(f"env must be a sub-env index in [0, {self.num_envs}), got {env!r}")
         if self._needs_reset:
             raise RuntimeError("render() called before reset()")
         if self.render_mode == "ansi":
@@ -166,6 +172,13 @@ class VectorEnv:
             )
         if self.game.discrete_actions and not np.issubdtype(array.dtype, np.integer):
             raise TypeError(f"actions must be an integer array, got dtype {array.dtype}")
+        if array.dtype.kind == "u" and array.size and array.max() > MAX_INT64:
+            # the cast to the int64 buffer would wrap these round to negative numbers
+            env, seat = np.unravel_index(int(np.argmax(array > MAX_INT64)), array.shape)[:2]
+            raise ValueError(
+                f"action of {self.possible_agents[seat]} in env {env} is out of range: got "
+                f"{array[env, seat].tolist()!r}, expected {self.game.describe_action_range()}"
+            )
         if not self.game.discrete_actions and not (
             np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
         ):

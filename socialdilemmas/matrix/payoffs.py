@@ -8,6 +8,7 @@ game (cooperate, heads, stag, swerve, ...), action 1 the second. Presets are bui
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,8 +93,9 @@ PRISONERS_DILEMMA_PRESETS = ("ipd", "ipd_3051", "ipd_pola")
 def payoff_table(payoffs: str | object) -> tuple[np.ndarray, tuple[str, str]]:
     """Resolve ``payoffs`` (a preset name or a 2x2x2 table) to ``(table, action_names)``.
 
-    Raises ValueError naming the problem for an unknown preset, a table of the wrong shape or a
-    table with NaN or infinite entries.
+    Raises ValueError naming the problem for an unknown preset, a table of the wrong shape, a
+    table of something other than real numbers (bool, complex, strings) or a table with NaN or
+    infinite entries.
     """
     if isinstance(payoffs, str):
         if payoffs not in PRESETS:
@@ -101,14 +103,31 @@ def payoff_table(payoffs: str | object) -> tuple[np.ndarray, tuple[str, str]]:
         preset = PRESETS[payoffs]
         return preset.table(), preset.action_names
     try:
-        table = np.array(payoffs, dtype=np.float64)
+        # Python numbers stay themselves (dtype=object): a cast would take True, "3" and the
+        # real part of 3+1j as numbers
+        raw = (
+            np.asarray(payoffs) if hasattr(payoffs, "__array__")  # ndarrays, tensors
+            else np.asarray(payoffs, dtype=object)
+        )
     except (TypeError, ValueError) as error:
         raise ValueError(f"payoffs must be a preset name or a (2, 2, 2) table: {error}") from None
-    if table.shape != (2, 2, 2):
+    if raw.shape != (2, 2, 2):
         raise ValueError(
             "payoffs must have shape (2, 2, 2): table[a0, a1] = (reward of player_0, reward of "
-            f"player_1); got shape {table.shape}"
+            f"player_1); got shape {raw.shape}"
         )
+    if raw.dtype.kind == "O":
+        real = all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in raw.flat
+        )
+    else:
+        real = raw.dtype.kind in "iuf"
+    if not real:
+        raise ValueError(
+            "payoffs must be a preset name or a (2, 2, 2) table of real numbers (int or float), "
+            f"got a table of {raw.dtype}: {raw.tolist()!r}"
+        )
+    table = raw.astype(np.float64)
     if not np.all(np.isfinite(table)):
         raise ValueError(f"payoffs must be finite numbers, got {table.tolist()}")
     return table, ("action_0", "action_1")

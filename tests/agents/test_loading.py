@@ -99,14 +99,18 @@ def test_sb3_zip(tmp_path):
     torch.set_num_threads(1)
     model = A2C("MlpPolicy", SB3VecEnv("ipd_v0", num_envs=1), seed=0)
     model.save(tmp_path / "a2c.zip")
-    loaded = load_agent(f"sb3:A2C:{tmp_path / 'a2c.zip'}", "ipd_v0")
-    assert isinstance(loaded, SB3Policy) and type(loaded.model) is A2C
     obs = np.eye(5, dtype=np.float32)
-    for a, b in zip(model.policy.parameters(), loaded.model.policy.parameters(), strict=True):
-        assert torch.equal(a, b)
-    np.testing.assert_array_equal(
-        model.predict(obs, deterministic=True)[0], loaded.model.predict(obs, deterministic=True)[0]
-    )
+    # rebuilt from the weights without unpickling (the default), and through SB3's own loader
+    for trust_pickle in (False, True):
+        loaded = load_agent(f"sb3:A2C:{tmp_path / 'a2c.zip'}", "ipd_v0", trust_pickle=trust_pickle)
+        assert isinstance(loaded, SB3Policy) and loaded.name == "A2C"
+        assert (type(loaded.model) is A2C) == trust_pickle
+        for a, b in zip(model.policy.parameters(), loaded.model.policy.parameters(), strict=True):
+            assert torch.equal(a, b)
+        np.testing.assert_array_equal(
+            model.predict(obs, deterministic=True)[0],
+            loaded.model.predict(obs, deterministic=True)[0],
+        )
 
 
 def test_checkpoint_paths_without_the_checkpoint_module(tmp_path, monkeypatch):

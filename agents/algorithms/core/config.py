@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from agents.validation import check_config_fields
 from socialdilemmas.registration import canonical_id
 
 
@@ -67,6 +68,7 @@ class LearnerConfig:
     stops its Negotiation runs at 0.4); None: run every iteration"""
 
     def __post_init__(self) -> None:
+        check_config_fields(self)  # NaN/inf numbers, layer widths < 1, seeds beyond 64 bits
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
         self.env_kwargs = dict(self.env_kwargs)
         self.env_id = canonical_id(self.env_id)
