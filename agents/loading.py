@@ -9,7 +9,7 @@ spec                                 meaning
 ``sb3:PATH.zip``                     a stable-baselines3 PPO model saved with ``model.save``
 ``sb3:ALGO:PATH.zip``                the same for another SB3 / sb3-contrib algorithm (``A2C``,
                                      ``DQN``, ``RecurrentPPO``, ...)
-``always_defect``, ...               a scripted strategy (:data:`agents.scripted.SCRIPTED_NAMES`)
+``always_defect``, ...               a scripted strategy of the game (``random`` for every game)
 ``baseline:NAME``                    a trained checkpoint shipped with the package
                                      (:mod:`agents.baselines`, e.g. ``baseline:aa_ipd``)
 ``package.module:factory``           ``factory`` is called and returns anything
@@ -43,7 +43,7 @@ from typing import Any
 
 import socialdilemmas
 from agents.policy import Policy, as_policy
-from agents.scripted import SCRIPTED_NAMES, make_game, scripted_policy
+from agents.scripted import make_game, scripted_policy
 from socialdilemmas.registration import canonical_id
 
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -92,7 +92,8 @@ def _load(
 ) -> Policy:
     if spec.startswith("sb3:"):
         return _load_sb3(spec[len("sb3:"):], game, trust_pickle)
-    if spec in SCRIPTED_NAMES:
+    scripted = sorted({*game.strategies(), "random"})
+    if spec in scripted:
         return scripted_policy(spec, env_id, **env_kwargs)
     if spec.startswith("baseline:"):
         from agents.baselines import baseline_path
@@ -120,7 +121,7 @@ def _load(
         except ValueError as error:  # CheckpointError: the message names the file and problem
             raise AgentSpecError(f"agent {spec!r}: {error}") from error
     raise AgentSpecError(
-        f"unknown agent {spec!r}: expected a scripted strategy {list(SCRIPTED_NAMES)}, "
+        f"unknown agent {spec!r}: expected a scripted strategy of this game {scripted}, "
         "'module:factory', 'file.py:factory', 'sb3:model.zip' or an existing checkpoint path"
     )
 

@@ -50,10 +50,14 @@ from agents.checkpoint import checkpoint_config, load_policy, read_checkpoint  #
 from agents.evaluation import match  # noqa: E402
 from agents.nn import NetworkPolicy  # noqa: E402
 from agents.scripted import scripted_policy  # noqa: E402
+from socialdilemmas.negotiation.strategies import (  # noqa: E402
+    MY_VALUES,
+    THEIR_CLAIMS,
+    THEIR_VALUES,
+)
 
-# observation layout (negotiation_v0's docstring): [pool, own values, own last claims, other's values,
-# other's last claims], each 3 entries, divided by 10
-OWN_VALUES, OTHER_VALUES, OTHER_LAST_CLAIMS = slice(3, 6), slice(9, 12), slice(12, 15)
+# the observation's column blocks (negotiation_v0's layout), as the scripted strategies read them
+OWN_VALUES, OTHER_VALUES, OTHER_LAST_CLAIMS = MY_VALUES, THEIR_VALUES, THEIR_CLAIMS
 
 
 def make_learner(preset: str, overrides: dict):

@@ -208,8 +208,9 @@ def test_league_is_reproducible_and_names_a_sequence_of_policies():
 
 def test_scripted_coin_game_league_matches_the_papers_reference_values():
     """AC self-play earns about 0.34 per step on the 3x3, T=50 board (the LOQA repository's
-    league, MiladInk/loqa@32f50c9 league/results: "AC-AC at 0.34"); AD self-play earns 0 on average by symmetry (each coin taken from its
-    owner moves +1 to one player and -2 to the other, each own coin +1)."""
+    league, MiladInk/loqa@32f50c9 league/results: "AC-AC at 0.34"); AD self-play earns 0 on
+    average by symmetry (each coin taken from its owner moves +1 to one player and -2 to the
+    other, each own coin +1)."""
     pytest.importorskip("socialdilemmas.coin_game.strategies")
     agents = {name: scripted_policy(name, "coin_game_v0")
               for name in ("always_cooperate", "always_defect")}

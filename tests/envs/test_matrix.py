@@ -109,7 +109,7 @@ def test_rewards_and_observations_follow_the_table(joint_actions, preset):
         assert observations["player_1"][2 * a1 + a0] == 1 == observations["player_1"].sum()
 
 
-# ---- exact values (closed form of LOLA's exact.py, alshedivat/lola@0e8b13e) ---------------------------------------------------------
+# ---- exact values (the closed form of LOLA's exact.py, alshedivat/lola@0e8b13e) ----
 ALLC, ALLD, HALF = [1.0] * 5, [0.0] * 5, [0.5] * 5
 TFT_AGENT1_VIEW_FOR_1 = [1.0, 0.0, 1.0, 0.0, 1.0]
 TFT_AGENT1_VIEW_FOR_2 = [1.0, 1.0, 0.0, 0.0, 1.0]
