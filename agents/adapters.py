@@ -92,8 +92,7 @@ class TorchModulePolicy(Policy):
             log_softmax = torch.log_softmax(logits.to(torch.float64), dim=-1)
             if bool(torch.isnan(log_softmax).any()):  # argmax would pick action 0 everywhere
                 raise NonFiniteError(
-                    f"module {self.name!r} returned NaN or infinite logits; cannot choose an "
-                    "action"
+                    f"module {self.name!r} returned NaN or infinite logits; cannot choose an action"
                 )
             if self.deterministic:
                 action = log_softmax.argmax(-1)
@@ -139,8 +138,10 @@ class TorchModulePolicy(Policy):
             )
         logits = _as_tensor(output, self.name)
         expected_k = int(space.n) if isinstance(space, spaces.Discrete) else None
-        if logits.ndim != 2 or logits.shape[0] != n or (
-            expected_k is not None and logits.shape[1] != expected_k
+        if (
+            logits.ndim != 2
+            or logits.shape[0] != n
+            or (expected_k is not None and logits.shape[1] != expected_k)
         ):
             raise ValueError(
                 f"module {self.name!r} returned shape {tuple(logits.shape)}, expected logits of "

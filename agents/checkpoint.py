@@ -240,7 +240,8 @@ def _check_structure(payload: dict[str, Any], path: str | os.PathLike) -> None:
             fail(f"'{where}' must be a dict, got {type(agent).__name__}")
         seats = agent.get("seats")
         if (
-            not isinstance(seats, (list, tuple)) or not seats
+            not isinstance(seats, (list, tuple))
+            or not seats
             or not all(type(seat) is int and seat in (0, 1) for seat in seats)
             or len(set(seats)) != len(seats)
         ):
@@ -259,8 +260,9 @@ def _tensors(value: Any, where: str):
         yield where, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _tensors(item, f"{where}.{key}" if isinstance(key, str) else
-                                f"{where}[{key!r}]")
+            yield from _tensors(
+                item, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key!r}]"
+            )
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from _tensors(item, f"{where}[{index}]")
@@ -284,7 +286,8 @@ def non_finite_entries(value: Any, where: str = "") -> list[str]:
     if all(bool(torch.isfinite(t).all()) for t in floats):  # the usual case, without names
         return []
     return [
-        location for location, tensor in _tensors(value, where)
+        location
+        for location, tensor in _tensors(value, where)
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
     ]
 

@@ -58,9 +58,7 @@ class AgentSpecError(ValueError):
     """An agent spec that names nothing loadable, with the reason."""
 
 
-def load_agent(
-    spec: str, env_id: str, *, trust_pickle: bool = False, **env_kwargs: Any
-) -> Policy:
+def load_agent(spec: str, env_id: str, *, trust_pickle: bool = False, **env_kwargs: Any) -> Policy:
     """Load the agent named by ``spec`` to play ``env_id`` (see the module docstring).
 
     Args:
@@ -91,7 +89,7 @@ def _load(
     spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any], trust_pickle: bool = False
 ) -> Policy:
     if spec.startswith("sb3:"):
-        return _load_sb3(spec[len("sb3:"):], game, trust_pickle)
+        return _load_sb3(spec[len("sb3:") :], game, trust_pickle)
     scripted = sorted({*game.strategies(), "random"})
     if spec in scripted:
         return scripted_policy(spec, env_id, **env_kwargs)
@@ -99,14 +97,15 @@ def _load(
         from agents.baselines import baseline_path
 
         try:
-            path = baseline_path(spec[len("baseline:"):])
+            path = baseline_path(spec[len("baseline:") :])
         except KeyError as error:
             raise AgentSpecError(str(error.args[0])) from None
         return _load(str(path), env_id, game, env_kwargs)
     module_spec = _MODULE_SPEC.match(spec)
     if module_spec and not Path(spec).exists():
-        return _load_factory(spec, module_spec["module"], module_spec["attr"], env_id, game,
-                             env_kwargs)
+        return _load_factory(
+            spec, module_spec["module"], module_spec["attr"], env_id, game, env_kwargs
+        )
     if Path(spec).exists():
         try:
             from agents.checkpoint import load_policy
@@ -209,8 +208,10 @@ def _load_factory(
         arguments = available
     else:
         unknown = [
-            name for name, p in parameters.items()
-            if name not in available and p.default is inspect.Parameter.empty
+            name
+            for name, p in parameters.items()
+            if name not in available
+            and p.default is inspect.Parameter.empty
             and p.kind not in (inspect.Parameter.VAR_POSITIONAL,)
         ]
         if unknown:

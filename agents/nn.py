@@ -40,9 +40,7 @@ LOG_STD_MIN, LOG_STD_MAX = -5.0, 2.0
 
 
 # ---- encoders ---------------------------------------------------------------------------------
-def mlp(
-    in_size: int, sizes: Sequence[int], activation: type[nn.Module] = nn.Tanh
-) -> nn.Sequential:
+def mlp(in_size: int, sizes: Sequence[int], activation: type[nn.Module] = nn.Tanh) -> nn.Sequential:
     """Dense layers with ``activation`` (tanh by default; an empty ``sizes`` is the identity)."""
     layers: list[nn.Module] = []
     for size in sizes:
@@ -176,7 +174,9 @@ class PreviousObservationEncoder(nn.Module):
 
 #: encoder name (the ``encoder`` config field) -> class
 ENCODERS: dict[str, type[MLPEncoder] | type[GRUEncoder] | type[PreviousObservationEncoder]] = {
-    "mlp": MLPEncoder, "gru": GRUEncoder, "mlp_prev": PreviousObservationEncoder,
+    "mlp": MLPEncoder,
+    "gru": GRUEncoder,
+    "mlp_prev": PreviousObservationEncoder,
 }
 
 

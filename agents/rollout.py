@@ -110,10 +110,7 @@ def concat_games(trajectories: Sequence[Trajectory]) -> Trajectory:
             name: torch.cat([getattr(t, name) for t in trajectories], axis)
             for name, axis in GAME_AXES.items()
         },
-        info={
-            name: torch.cat([t.info[name] for t in trajectories], 1)
-            for name in sorted(shared)
-        },
+        info={name: torch.cat([t.info[name] for t in trajectories], 1) for name in sorted(shared)},
     )
 
 
@@ -188,9 +185,7 @@ def rollout(
                 out_log_probs[t] = torch.as_tensor(log_probs).reshape(num_envs, 2)
         else:
             for seat, policy in enumerate(policies):
-                chosen, log_probs = policy.act_with_log_probs(
-                    observations[:, seat], episode_starts
-                )
+                chosen, log_probs = policy.act_with_log_probs(observations[:, seat], episode_starts)
                 actions[:, seat] = _checked_actions(
                     policy, chosen, (num_envs, *action_shape), game.discrete_actions
                 )

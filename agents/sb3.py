@@ -152,8 +152,10 @@ class SB3VecEnv(VecEnv):
 
     def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
         """Attribute of the underlying vector env, once per selected copy."""
-        value = getattr(self, attr_name) if attr_name == "render_mode" else getattr(
-            self.vector_env, attr_name
+        value = (
+            getattr(self, attr_name)
+            if attr_name == "render_mode"
+            else getattr(self.vector_env, attr_name)
         )
         return [value for _ in self._get_indices(indices)]
 
@@ -246,9 +248,7 @@ def sb3_algorithm(name: str) -> type:
         sb3_contrib = None
     if sb3_contrib is not None and hasattr(sb3_contrib, name):
         return getattr(sb3_contrib, name)
-    raise SB3ModelError(
-        f"unknown SB3 algorithm {name!r} (not in stable_baselines3 or sb3_contrib)"
-    )
+    raise SB3ModelError(f"unknown SB3 algorithm {name!r} (not in stable_baselines3 or sb3_contrib)")
 
 
 def load_sb3_model(
@@ -326,7 +326,8 @@ def load_sb3_model(
     policy.set_training_mode(False)
     exploration = data.get("exploration_rate", 0.0)
     return SB3PolicyModel(
-        policy, name=algo.__name__,
+        policy,
+        name=algo.__name__,
         exploration_rate=float(exploration) if isinstance(exploration, (int, float)) else 0.0,
     )
 
@@ -365,7 +366,8 @@ class SB3PolicyModel:
     ) -> tuple[np.ndarray, Any]:
         """Actions for a batch of observations (and the recurrent state, if any)."""
         if (
-            not deterministic and self.exploration_rate > 0
+            not deterministic
+            and self.exploration_rate > 0
             and float(torch.rand(())) < self.exploration_rate
         ):
             n = int(np.asarray(observation).shape[0])

@@ -77,7 +77,12 @@ from agents.validation import NonFiniteError
 
 #: metrics shown in the progress bar when present
 PROGRESS_METRICS = (
-    "reward_0", "reward_1", "cooperation_rate", "own_coin_share", "welfare_share", "entropy"
+    "reward_0",
+    "reward_1",
+    "cooperation_rate",
+    "own_coin_share",
+    "welfare_share",
+    "entropy",
 )
 
 
@@ -265,8 +270,12 @@ def _run_loop(learner: Learner, run_dir: Path, progress: bool) -> Learner:
     steps_per_iteration = config.num_envs * learner.env.max_cycles
     last_finite = _finite_snapshot(learner.state_dict())
     bar = tqdm(
-        total=config.iterations, initial=learner.iteration, disable=not progress,
-        desc=f"{algorithm_name(learner)} {config.env_id}", unit="it", dynamic_ncols=True,
+        total=config.iterations,
+        initial=learner.iteration,
+        disable=not progress,
+        desc=f"{algorithm_name(learner)} {config.env_id}",
+        unit="it",
+        dynamic_ncols=True,
     )
     writer = _MetricsWriter(metrics_path)
     try:
@@ -330,7 +339,8 @@ def _copy_tree(value: Any) -> Any:
 def _non_finite(state: dict[str, Any], metrics: dict[str, float]) -> str | None:
     """Describe the NaN or infinite loss terms and weights after an iteration (None if none)."""
     losses = [
-        name for name, value in metrics.items()
+        name
+        for name, value in metrics.items()
         if "loss" in name and not math.isfinite(float(value))
     ]
     weights = non_finite_entries(state["agents"], "agents")
@@ -344,9 +354,7 @@ def _non_finite(state: dict[str, Any], metrics: dict[str, float]) -> str | None:
     return "NaN or infinite " + " and ".join(parts)
 
 
-def _stop_diverged(
-    learner: Learner, last_finite: dict[str, Any], path: Path, problem: str
-) -> None:
+def _stop_diverged(learner: Learner, last_finite: dict[str, Any], path: Path, problem: str) -> None:
     """Save the last finite state to ``path`` and raise NonFiniteError naming the iteration."""
     state = {**learner.state_dict(), **last_finite}
     save_checkpoint(learner, path, state=state)
@@ -417,9 +425,7 @@ def _format(value: float) -> str:
 def read_metrics(path: str | os.PathLike) -> dict[str, list[float]]:
     """``metrics.csv`` as ``{column: values}`` (a row still being written is left out)."""
     with Path(path).open(newline="") as file:
-        rows = [
-            row for row in csv.DictReader(file) if None not in row and None not in row.values()
-        ]
+        rows = [row for row in csv.DictReader(file) if None not in row and None not in row.values()]
     columns = rows[0].keys() if rows else []
     return {c: [float(r[c]) if r[c] != "" else math.nan for r in rows] for c in columns}
 
@@ -450,9 +456,7 @@ def repair_metrics(path: str | os.PathLike, iteration: int | None = None) -> lis
             values = next(csv.reader([line]), [])
             if len(values) != len(header) or not all(_is_number(v) for v in values):
                 continue
-            if iteration is not None and column is not None and (
-                float(values[column]) > iteration
-            ):
+            if iteration is not None and column is not None and (float(values[column]) > iteration):
                 continue
             kept_rows.append(line)
     text = "".join(f"{line}\n" for line in ([complete[0]] if header else []) + kept_rows)

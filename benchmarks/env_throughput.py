@@ -124,8 +124,10 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 1 if args.quick else 5
     names = args.env or env_ids()
-    print(f"numba {__import__('numba').__version__}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPUs, repeats={repeats}")
+    print(
+        f"numba {__import__('numba').__version__}, numpy {np.__version__}, "
+        f"{os.cpu_count()} CPUs, repeats={repeats}"
+    )
     for env_id in names:
         variants = ["default", *EXTRA_VARIANTS.get(env_id, [])]
         for variant in variants:

@@ -40,8 +40,11 @@ SETTINGS = [
 def measure(env_id: str, algo: str, overrides: dict, args) -> dict[str, float]:
     config_class, learner_class = get_algorithm(algo)
     config = config_class(
-        env_id=env_id, num_envs=args.num_envs, env_kwargs={"max_cycles": args.max_cycles},
-        iterations=args.iterations + 1, **overrides,
+        env_id=env_id,
+        num_envs=args.num_envs,
+        env_kwargs={"max_cycles": args.max_cycles},
+        iterations=args.iterations + 1,
+        **overrides,
     )
     learner = learner_class(config)
     env_seconds = [0.0]

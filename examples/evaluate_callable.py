@@ -45,8 +45,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("league_out"))
     args = parser.parse_args()
 
-    result = match(pavlov, scripted_policy("tit_for_tat", "ipd_v0"), "ipd_v0",
-                   episodes=args.episodes, seed=args.seed)
+    result = match(
+        pavlov,
+        scripted_policy("tit_for_tat", "ipd_v0"),
+        "ipd_v0",
+        episodes=args.episodes,
+        seed=args.seed,
+    )
     print(result.table(), end="\n\n")
 
     agents = {"pavlov": pavlov}

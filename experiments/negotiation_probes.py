@@ -174,10 +174,25 @@ def respond(checkpoint: str, episodes: int) -> None:
     policy = load_policy(checkpoint)
     continuous = bool(kwargs.get("continuous", False))
     for greed in range(6):
-        result = match(policy, fixed_greed(greed, continuous), env_id, episodes=episodes,
-                       seed=1, both_seats=True, **kwargs)
-        print(json.dumps({"opponent_low_claim": greed, "agent": round(result.rewards[0], 3),
-                          "opponent": round(result.rewards[1], 3)}), flush=True)
+        result = match(
+            policy,
+            fixed_greed(greed, continuous),
+            env_id,
+            episodes=episodes,
+            seed=1,
+            both_seats=True,
+            **kwargs,
+        )
+        print(
+            json.dumps(
+                {
+                    "opponent_low_claim": greed,
+                    "agent": round(result.rewards[0], 3),
+                    "opponent": round(result.rewards[1], 3),
+                }
+            ),
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -189,8 +204,9 @@ def main() -> None:
         command.add_argument("preset", choices=sorted(PRESETS))
         command.add_argument("overrides", nargs="?", default="{}", help="JSON config overrides")
         if name == "train":
-            command.add_argument("--every", type=int, default=100,
-                                 help="evaluate every N iterations")
+            command.add_argument(
+                "--every", type=int, default=100, help="evaluate every N iterations"
+            )
     command = commands.add_parser("respond")
     command.add_argument("checkpoint", help="a Negotiation Game checkpoint")
     command.add_argument("--episodes", type=int, default=128, help="episodes per seat order")

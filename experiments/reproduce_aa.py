@@ -62,7 +62,12 @@ def evaluate(checkpoint: Path, env_id: str, env_kwargs: dict) -> dict[str, float
     for name in ("always_defect", "always_cooperate"):
         other = scripted_policy(name, env_id, **env_kwargs)
         result = match(
-            policy, other, env_id, episodes=EVAL_EPISODES, seed=EVAL_SEED, both_seats=True,
+            policy,
+            other,
+            env_id,
+            episodes=EVAL_EPISODES,
+            seed=EVAL_SEED,
+            both_seats=True,
             **env_kwargs,
         )
         out[f"vs_{name}"] = result.rewards[0]
@@ -143,8 +148,9 @@ def main() -> None:
     parser.add_argument("--preset", default=None, help="preset (default: aa_<game>)")
     parser.add_argument("--out", default="runs/reproduce_aa", help="folder of the run folders")
     parser.add_argument("--set", default="{}", help="JSON config overrides, e.g. iterations")
-    parser.add_argument("--curve", action="store_true",
-                        help="after training, also evaluate every stored checkpoint")
+    parser.add_argument(
+        "--curve", action="store_true", help="after training, also evaluate every stored checkpoint"
+    )
     args = parser.parse_args()
     preset = args.preset or f"aa_{args.game}"
     out = Path(args.out)

@@ -128,8 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=None)
     parser.add_argument("--eval-episodes", type=int, default=256)
     parser.add_argument("--checkpoint-every", type=int, default=100)
-    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
-                        help="config overrides, e.g. lr=0.01 (Python literals)")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="config overrides, e.g. lr=0.01 (Python literals)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     preset = args.preset or ("loqa_ipd_cpu" if args.game == "ipd" else "loqa_coin_cpu")
@@ -149,8 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - start
         row = {"seed": seed, "wall_s": round(wall, 1)}
         if args.game == "ipd":
-            row |= dict(zip(("pC_CC", "pC_CD", "pC_DC", "pC_DD", "pC_start"),
-                            (round(p, 3) for p in table_logits(learner)), strict=True))
+            row |= dict(
+                zip(
+                    ("pC_CC", "pC_CD", "pC_DC", "pC_DD", "pC_start"),
+                    (round(p, 3) for p in table_logits(learner)),
+                    strict=True,
+                )
+            )
         row |= {k: round(v, 3) for k, v in evaluate(learner, args.eval_episodes).items()}
         rows.append(row)
         print(row, flush=True)

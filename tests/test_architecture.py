@@ -163,9 +163,11 @@ class ToyLearner(Learner):
         for agent in self.agents:
             seats = list(agent.seats)
             logits = agent.network.logits(trajectory.observations[:, :, seats])
-            log_probs = torch.log_softmax(logits, -1).gather(
-                -1, trajectory.actions[:, :, seats].unsqueeze(-1)
-            ).squeeze(-1)
+            log_probs = (
+                torch.log_softmax(logits, -1)
+                .gather(-1, trajectory.actions[:, :, seats].unsqueeze(-1))
+                .squeeze(-1)
+            )
             returns = rewards[:, :, seats].sum(0, keepdim=True)
             loss = -(log_probs * (returns - returns.mean())).mean()
             agent.optimizer.zero_grad()
@@ -194,20 +196,67 @@ def test_a_new_game_and_a_new_learner_run_through_every_tool(registered, tmp_pat
 
     # training from the command line, with the game's headline metric logged
     run = tmp_path / "run"
-    assert main(["train", "--algo", "toy", "--env", "toy_v0", "--self-play", "--num-envs", "32",
-                 "--iterations", "30", "--run-dir", str(run), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--algo",
+                "toy",
+                "--env",
+                "toy_v0",
+                "--self-play",
+                "--num-envs",
+                "32",
+                "--iterations",
+                "30",
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     metrics = (run / "metrics.csv").read_text().splitlines()
     assert "match_rate" in metrics[0].split(",")
     checkpoint = run / "checkpoints" / "final.pt"
 
     # evaluation against the game's own scripted strategy, and a league
     out = tmp_path / "eval.json"
-    assert main(["evaluate", str(checkpoint), "always_zero", "--env", "toy_v0",
-                 "--episodes", "8", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(checkpoint),
+                "always_zero",
+                "--env",
+                "toy_v0",
+                "--episodes",
+                "8",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     assert json.dumps(result)  # plain data
-    assert main(["league", "--env", "toy_v0", str(checkpoint), "always_zero", "random",
-                 "--episodes", "4", "--out", str(tmp_path / "league")]) == 0
+    assert (
+        main(
+            [
+                "league",
+                "--env",
+                "toy_v0",
+                str(checkpoint),
+                "always_zero",
+                "random",
+                "--episodes",
+                "4",
+                "--out",
+                str(tmp_path / "league"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "league").is_dir()
     # and the learner learned what the game rewards (action 1 in both seats): from the uniform
     # policy's 0.25, 30 iterations reach 0.97-0.99 on seeds 0-4 (0.17 above the threshold)

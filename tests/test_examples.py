@@ -18,7 +18,14 @@ EXAMPLES = {
     "coin_game_scripted.py": ["--num-envs", "64", "--steps", "5"],
     "evaluate_callable.py": ["--episodes", "2", "--out", "{tmp}"],
     "evaluate_sb3.py": [
-        "--timesteps", "64", "--num-envs", "2", "--episodes", "1", "--out", "{tmp}"
+        "--timesteps",
+        "64",
+        "--num-envs",
+        "2",
+        "--episodes",
+        "1",
+        "--out",
+        "{tmp}",
     ],
 }
 #: examples that need the agents extra
@@ -33,7 +40,10 @@ def test_example_runs(name, tmp_path):
         pytest.importorskip("torch")
     environ = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, str(script), *args], capture_output=True, text=True, env=environ,
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        env=environ,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -62,8 +62,9 @@ def export_baseline(
     for agent in payload["learner"]["agents"]:
         config, network = learner_class.playing_state(config, agent["network"], payload["spaces"])
         if float16:
-            network = {k: v.to(torch.float16) if v.is_floating_point() else v
-                       for k, v in network.items()}
+            network = {
+                k: v.to(torch.float16) if v.is_floating_point() else v for k, v in network.items()
+            }
         agents.append(
             {"seats": agent["seats"], "network": network, "optimizer": None, "target": None}
         )

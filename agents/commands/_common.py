@@ -37,7 +37,10 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the game, its arguments, the match budget, the seed and ``--trust-pickle``."""
     parser.add_argument("--env", required=True, help="game id, e.g. ipd_v0, coin_game_v0")
     parser.add_argument(
-        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="an argument of the env (repeatable); VALUE is read as JSON when it parses, "
         "e.g. --env-arg max_cycles=20 --env-arg payoffs=ipd_3051",
     )
@@ -54,7 +57,8 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
 def add_trust_pickle_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--trust-pickle``."""
     parser.add_argument(
-        "--trust-pickle", action="store_true",
+        "--trust-pickle",
+        action="store_true",
         help="let stable-baselines3 unpickle sb3: model files, which runs any code stored in "
         "them; only for files you trust. Without it an SB3 model is rebuilt from its weights "
         "and the game's spaces, and a model that cannot be rebuilt that way is refused",

@@ -26,8 +26,11 @@ HELP = "play two agents against each other and print rewards per step and the ga
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the agents, the game and the outputs."""
-    parser.add_argument("agent_a", help="agent in seat 0 (scripted name, module:factory, "
-                        "file.py:factory, sb3:model.zip or a checkpoint; label=SPEC to name it)")
+    parser.add_argument(
+        "agent_a",
+        help="agent in seat 0 (scripted name, module:factory, "
+        "file.py:factory, sb3:model.zip or a checkpoint; label=SPEC to name it)",
+    )
     parser.add_argument("agent_b", help="agent in seat 1 (same forms)")
     add_game_arguments(parser)
     parser.add_argument(
@@ -50,8 +53,14 @@ def run(args: argparse.Namespace) -> int:
     policy_a, policy_b = agents.values()
     try:
         result = match(
-            policy_a, policy_b, args.env, episodes=args.episodes, num_envs=args.num_envs,
-            seed=args.seed, both_seats=args.both_seats, **kwargs,
+            policy_a,
+            policy_b,
+            args.env,
+            episodes=args.episodes,
+            num_envs=args.num_envs,
+            seed=args.seed,
+            both_seats=args.both_seats,
+            **kwargs,
         )
     except NonFiniteError as error:  # an agent's network produced NaN logits
         return report("evaluate", error, RUN_FAILED)

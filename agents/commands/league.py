@@ -27,17 +27,20 @@ HELP = "round robin of agents (self-play included): league table as CSV, JSON an
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the agents, the game and the output folder."""
     parser.add_argument(
-        "agents", nargs="+",
+        "agents",
+        nargs="+",
         help="agents (scripted name, module:factory, file.py:factory, sb3:model.zip or a "
         "checkpoint; label=SPEC to name it)",
     )
     add_game_arguments(parser)
     parser.add_argument(
-        "--one-seat", action="store_true",
+        "--one-seat",
+        action="store_true",
         help="play each pair in one seat order only (default: both orders, pooled)",
     )
     parser.add_argument(
-        "--metric", default="reward_per_step",
+        "--metric",
+        default="reward_per_step",
         help="table to print and plot (the CSV holds it too; the JSON holds every metric)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
@@ -63,8 +66,14 @@ def run(args: argparse.Namespace) -> int:
         return report("league", error)
     try:
         result = league(
-            agents, args.env, episodes=args.episodes, num_envs=args.num_envs, seed=args.seed,
-            both_seats=not args.one_seat, progress=not args.quiet, **kwargs,
+            agents,
+            args.env,
+            episodes=args.episodes,
+            num_envs=args.num_envs,
+            seed=args.seed,
+            both_seats=not args.one_seat,
+            progress=not args.quiet,
+            **kwargs,
         )
     except NonFiniteError as error:  # an agent's network produced NaN logits
         return report("league", error, RUN_FAILED)

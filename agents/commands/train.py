@@ -38,30 +38,42 @@ RESUMABLE_OVERRIDES = ("iterations",)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``train``: the algorithm, the run folder, resume, and every config field."""
     parser.add_argument(
-        "--algo", choices=sorted(ALGORITHMS), default=None,
+        "--algo",
+        choices=sorted(ALGORITHMS),
+        default=None,
         help="algorithm (default: the preset's, else ppo)",
     )
     parser.add_argument(
-        "--preset", default=None, metavar="NAME",
+        "--preset",
+        default=None,
+        metavar="NAME",
         help="start from these named hyperparameters, one of "
         f"{', '.join(sorted(PRESETS))}; the options typed override them",
     )
     parser.add_argument(
-        "--run-dir", default=None,
+        "--run-dir",
+        default=None,
         help="run folder (default: runs/<algo>_<env>_s<seed>_<date-time>; on resume, the "
         "checkpoint's own run folder)",
     )
     parser.add_argument(
-        "--resume", metavar="PATH", default=None,
+        "--resume",
+        metavar="PATH",
+        default=None,
         help="continue the run saved in this checkpoint (only --iterations may change)",
     )
     parser.add_argument(
-        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="an argument of the env, as for evaluate and league (repeatable; merged into "
         "--env-kwargs)",
     )
     parser.add_argument(
-        "--opponent", metavar="SPEC", default=None,
+        "--opponent",
+        metavar="SPEC",
+        default=None,
         help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
         "checkpoint); only seat 0 learns",
     )
@@ -108,12 +120,17 @@ def run(args: argparse.Namespace) -> int:
             if args.opponent:
                 saved = checkpoint_config(read_checkpoint(args.resume), args.resume)
                 opponent = load_agent(
-                    args.opponent, saved.env_id, trust_pickle=args.trust_pickle,
+                    args.opponent,
+                    saved.env_id,
+                    trust_pickle=args.trust_pickle,
                     **saved.env_kwargs,
                 )
             learner = resume(
-                args.resume, run_dir=args.run_dir, iterations=given.get("iterations"),
-                progress=not args.no_progress, opponent=opponent,
+                args.resume,
+                run_dir=args.run_dir,
+                iterations=given.get("iterations"),
+                progress=not args.no_progress,
+                opponent=opponent,
             )
         else:
             algo, values = _algorithm_and_values(args, given)
@@ -122,19 +139,30 @@ def run(args: argparse.Namespace) -> int:
             check_game(config.env_id, config.env_kwargs)
             opponent = (
                 load_agent(
-                    args.opponent, config.env_id, trust_pickle=args.trust_pickle,
+                    args.opponent,
+                    config.env_id,
+                    trust_pickle=args.trust_pickle,
                     **config.env_kwargs,
                 )
-                if args.opponent else None
+                if args.opponent
+                else None
             )
             learner = train(
-                config, algo, run_dir=args.run_dir, progress=not args.no_progress,
+                config,
+                algo,
+                run_dir=args.run_dir,
+                progress=not args.no_progress,
                 opponent=opponent,
             )
     except (NonFiniteError, DiskWriteError) as error:  # the run started and failed
         return report("train", error, RUN_FAILED)
     except (
-        CommandError, AgentSpecError, CheckpointError, ValueError, KeyError, FileExistsError,
+        CommandError,
+        AgentSpecError,
+        CheckpointError,
+        ValueError,
+        KeyError,
+        FileExistsError,
         FileNotFoundError,
     ) as error:
         return report("train", error)

@@ -52,8 +52,7 @@ class LeagueResult:
             return self.rewards
         if metric not in self.metrics:
             raise KeyError(
-                f"no metric {metric!r} for {self.env_id}; have "
-                f"{['reward_per_step', *self.metrics]}"
+                f"no metric {metric!r} for {self.env_id}; have {['reward_per_step', *self.metrics]}"
             )
         return self.metrics[metric]
 
@@ -68,9 +67,7 @@ class LeagueResult:
             f"{corner:<{label}}" + "".join(f"  {n:>{width}}" for n in self.names),
         ]
         for name, row in zip(self.names, values, strict=True):
-            lines.append(
-                f"{name:<{label}}" + "".join(f"  {v:>{width}.{digits}f}" for v in row)
-            )
+            lines.append(f"{name:<{label}}" + "".join(f"  {v:>{width}.{digits}f}" for v in row))
         return "\n".join(lines)
 
     def to_csv(self, path: str | Path, metric: str = "reward_per_step") -> Path:
@@ -170,8 +167,13 @@ def league(
         pairs = tqdm(pairs, desc="league", unit="match")
     for i, j in pairs:
         result = match(
-            named[names[i]], named[names[j]], env_id,
-            episodes=episodes, num_envs=num_envs, seed=seed, both_seats=both_seats,
+            named[names[i]],
+            named[names[j]],
+            env_id,
+            episodes=episodes,
+            num_envs=num_envs,
+            seed=seed,
+            both_seats=both_seats,
             **env_kwargs,
         )
         for (row, col), seat in (((i, j), 0), ((j, i), 1)):

@@ -54,8 +54,10 @@ def metric_counts(trajectory: Trajectory, game: BatchedGame) -> Counts:
     info = {name: value.numpy() for name, value in trajectory.info.items()}
     counts.update(
         game.metric_counts(
-            trajectory.observations.numpy(), trajectory.actions.numpy(),
-            trajectory.rewards.numpy(), info,
+            trajectory.observations.numpy(),
+            trajectory.actions.numpy(),
+            trajectory.rewards.numpy(),
+            info,
         )
     )
     return counts

@@ -60,7 +60,12 @@ def heatmap_png(
             value = values[row, col]
             if np.isfinite(value):
                 axes.text(
-                    col, row, f"{value:.{digits}f}", ha="center", va="center", fontsize=8,
+                    col,
+                    row,
+                    f"{value:.{digits}f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
                     color="black" if value > middle else "white",
                 )
     figure.tight_layout()

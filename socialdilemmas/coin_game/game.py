@@ -52,12 +52,18 @@ RULES: dict[str, CoinGameRules] = {
     rules.name: rules
     for rules in [
         CoinGameRules(
-            "loqa", 1, 4, False,
+            "loqa",
+            1,
+            4,
+            False,
             "LOQA/POLA family (also LOLA-DiCE and POLA's pytorch version): one coin, owner "
             "alternates on every pickup, first owner random, new coin on a cell without players.",
         ),
         CoinGameRules(
-            "pax", 2, 5, True,
+            "pax",
+            2,
+            5,
+            True,
             "PAX/JaxMARL: a red and a blue coin always present, 5 actions (4 = stay), coins "
             "respawn uniformly over all cells.",
         ),
@@ -141,8 +147,11 @@ class CoinGame(BatchedGame):
         self.egocentric = bool(egocentric)
         self.payoffs = check_payoffs(payoffs)
         self.params = kernels.make_params(
-            self.grid_size, self.rules.num_coins, self.rules.num_actions,
-            self.rules.spawn_anywhere, self.egocentric,
+            self.grid_size,
+            self.rules.num_coins,
+            self.rules.num_actions,
+            self.rules.spawn_anywhere,
+            self.egocentric,
         )
         g = self.grid_size
         self.observation_space = spaces.Box(0.0, 1.0, shape=(4, g, g), dtype=np.float32)
@@ -159,9 +168,18 @@ class CoinGame(BatchedGame):
     def step_envs(self, state, rng, actions, max_cycles, autoreset, buffers: StepBuffers) -> int:
         """Move both players, pay and respawn collected coins, write obs and pickups."""
         return kernels.step_kernel(
-            state, rng, actions, self.params, self.payoffs, max_cycles, autoreset,
-            buffers.observations, buffers.rewards, buffers.truncated,
-            buffers.final_observations, buffers.info["pickups"],
+            state,
+            rng,
+            actions,
+            self.params,
+            self.payoffs,
+            max_cycles,
+            autoreset,
+            buffers.observations,
+            buffers.rewards,
+            buffers.truncated,
+            buffers.final_observations,
+            buffers.info["pickups"],
         )
 
     # ---- per-agent views --------------------------------------------------------------------
@@ -260,7 +278,7 @@ class CoinGame(BatchedGame):
         (row[kernels.ROW0], row[kernels.COL0]), (row[kernels.ROW1], row[kernels.COL1]) = players
         for k, coin in enumerate(coins):
             base = kernels.COIN_BASE + kernels.COIN_FIELDS * k
-            row[base:base + 3] = coin
+            row[base : base + 3] = coin
         if buffers is not None:
             kernels.observe_kernel(
                 state, np.array([env], dtype=np.int64), self.params, buffers.observations
@@ -324,9 +342,9 @@ class CoinGame(BatchedGame):
                 left, size_c = (left, half) if seat == 0 else (left + half, size - half)
             else:
                 size_c = size
-            image[top:top + size, left:left + size_c] = _PLAYER_COLOURS[seat]
+            image[top : top + size, left : left + size_c] = _PLAYER_COLOURS[seat]
         for r, c, owner in board.coins:
-            patch = image[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell]
+            patch = image[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell]
             patch[_COIN_RIM] = _COIN_RIM_COLOUR
             patch[_COIN_DISC] = _COIN_COLOURS[owner]
         return image

@@ -237,8 +237,18 @@ def collector_reward(own_coins, other_coins, own_coins_lost, own_reward, other_r
 
 @njit(cache=True)
 def step_kernel(
-    state, rng, actions, params, payoffs, max_cycles, autoreset,
-    observations, rewards, truncated, final_observations, pickups,
+    state,
+    rng,
+    actions,
+    params,
+    payoffs,
+    max_cycles,
+    autoreset,
+    observations,
+    rewards,
+    truncated,
+    final_observations,
+    pickups,
 ):
     """One step of every game; returns -1, or ``2 * env + seat`` of the first invalid action.
 

@@ -70,9 +70,7 @@ def move_distances(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     obs = np.asarray(observations)
     if obs.ndim != 4 or obs.shape[1] != 4 or obs.shape[2] != obs.shape[3] or obs.shape[2] < 2:
-        raise ValueError(
-            f"observations must have shape (n, 4, g, g) with g >= 2, got {obs.shape}"
-        )
+        raise ValueError(f"observations must have shape (n, 4, g, g) with g >= 2, got {obs.shape}")
     n, _, g, _ = obs.shape
     flat = obs.reshape(n, 4, g * g)
     me_counts = np.count_nonzero(flat[:, ME], axis=1)
@@ -239,8 +237,12 @@ class TitForTat(_CoinStrategy):
         got_theirs = (flat_now[:, ME] * flat_prev[:, OTHER_COIN]).sum(1) > 0
         own, other, penalty = self.payoffs
         return collector_reward(
-            got_mine.astype(np.int64), got_theirs.astype(np.int64), mine_lost.astype(np.int64),
-            own, other, penalty,
+            got_mine.astype(np.int64),
+            got_theirs.astype(np.int64),
+            mine_lost.astype(np.int64),
+            own,
+            other,
+            penalty,
         )
 
     def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:

@@ -169,8 +169,10 @@ class BatchedGame(ABC):
                     if isinstance(action, (bool, np.bool_)) or not isinstance(
                         action, (int, np.integer)
                     ):
-                        if isinstance(action, np.ndarray) and action.shape == () and (
-                            np.issubdtype(action.dtype, np.integer)
+                        if (
+                            isinstance(action, np.ndarray)
+                            and action.shape == ()
+                            and (np.issubdtype(action.dtype, np.integer))
                         ):
                             action = int(action)
                         else:
@@ -192,9 +194,10 @@ class BatchedGame(ABC):
                     raise OverflowError  # would wrap round to a negative int64: reported below
             else:
                 array = np.asarray(action)
-                if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(
-                    array.dtype, np.integer
-                )):
+                if not (
+                    np.issubdtype(array.dtype, np.floating)
+                    or np.issubdtype(array.dtype, np.integer)
+                ):
                     raise TypeError(
                         f"action of {agent} must be {self.describe_action_range()}, got {action!r}"
                     )

@@ -51,8 +51,9 @@ class SocialDilemmaParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         self._seat = {agent: seat for seat, agent in enumerate(self.possible_agents)}
         self._state, self._rng, self._buffers = game.allocate(1)
-        self._actions = np.zeros((1, len(self.possible_agents), *game.action_shape),
-                                 dtype=game.action_dtype())
+        self._actions = np.zeros(
+            (1, len(self.possible_agents), *game.action_shape), dtype=game.action_dtype()
+        )
         self._seeded = False
         self._started = False
         #: the global state is player_0's view, which shows the whole game in every game here

@@ -10,9 +10,7 @@ import numpy as np
 MAX_INT64 = int(np.iinfo(np.int64).max)
 
 
-def check_positive_int(
-    value: object, name: str, minimum: int = 1, maximum: int = MAX_INT64
-) -> int:
+def check_positive_int(value: object, name: str, minimum: int = 1, maximum: int = MAX_INT64) -> int:
     """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum].
 
     The default maximum is what the kernels' int64 arrays hold: a larger value would be accepted

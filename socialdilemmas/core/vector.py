@@ -132,8 +132,10 @@ class VectorEnv:
         """Render sub-env ``env`` in ``render_mode`` (None renders nothing)."""
         if self.render_mode is None:
             return None
-        if isinstance(env, (bool, np.bool_)) or not isinstance(env, (int, np.integer)) or not (
-            0 <= env < self.num_envs
+        if (
+            isinstance(env, (bool, np.bool_))
+            or not isinstance(env, (int, np.integer))
+            or not (0 <= env < self.num_envs)
         ):
             raise IndexError(f"env must be a sub-env index in [0, {self.num_envs}), got {env!r}")
         if self._needs_reset:

@@ -76,8 +76,10 @@ def exact_values(p0: Any, p1: Any, payoffs: str | object = "ipd", gamma: float =
 
     start = joint(p0[..., 4], q1[..., 4])  # (..., 4)
     transition = joint(p0[..., :4], q1[..., :4])  # (..., 4 from, 4 to)
-    eye = xp.eye(4, dtype=transition.dtype) if xp is np else xp.eye(
-        4, dtype=transition.dtype, device=transition.device
+    eye = (
+        xp.eye(4, dtype=transition.dtype)
+        if xp is np
+        else xp.eye(4, dtype=transition.dtype, device=transition.device)
     )
     system = eye - gamma * transition
     # an explicit batch axis: NumPy < 2 does not broadcast a matrix right-hand side in solve

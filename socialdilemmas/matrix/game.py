@@ -45,8 +45,15 @@ class MatrixGame(BatchedGame):
     def step_envs(self, state, rng, actions, max_cycles, autoreset, buffers: StepBuffers) -> int:
         """Pay each pair of actions and remember it as the next observation."""
         return kernels.step_kernel(
-            state, actions, self.payoffs, max_cycles, autoreset,
-            buffers.observations, buffers.rewards, buffers.truncated, buffers.final_observations,
+            state,
+            actions,
+            self.payoffs,
+            max_cycles,
+            autoreset,
+            buffers.observations,
+            buffers.rewards,
+            buffers.truncated,
+            buffers.final_observations,
         )
 
     def metric_counts(self, observations, actions, rewards, info) -> MetricCounts:

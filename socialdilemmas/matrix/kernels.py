@@ -41,8 +41,15 @@ def reset_kernel(state, env_ids, observations):
 
 @njit(cache=True)
 def step_kernel(
-    state, actions, payoffs, max_cycles, autoreset,
-    observations, rewards, truncated, final_observations,
+    state,
+    actions,
+    payoffs,
+    max_cycles,
+    autoreset,
+    observations,
+    rewards,
+    truncated,
+    final_observations,
 ):
     """One step of every game; returns -1, or ``2 * env + seat`` of the first invalid action."""
     n = state.shape[0]

@@ -106,7 +106,8 @@ def payoff_table(payoffs: str | object) -> tuple[np.ndarray, tuple[str, str]]:
         # Python numbers stay themselves (dtype=object): a cast would take True, "3" and the
         # real part of 3+1j as numbers
         raw = (
-            np.asarray(payoffs) if hasattr(payoffs, "__array__")  # ndarrays, tensors
+            np.asarray(payoffs)
+            if hasattr(payoffs, "__array__")  # ndarrays, tensors
             else np.asarray(payoffs, dtype=object)
         )
     except (TypeError, ValueError) as error:

@@ -33,6 +33,7 @@ PROP_MODES: dict[str, int] = {
     "proportion": kernels.PROPORTION,
 }
 
+
 class NegotiationGame(BatchedGame):
     """The AA social-dilemma Negotiation Game (see ``negotiation_v0`` for the rules).
 
@@ -62,9 +63,7 @@ class NegotiationGame(BatchedGame):
         self._sampling_code = SAMPLING_TYPES[self.sampling]
         self._split_code = PROP_MODES[self.prop_mode]
         # the kernels always take a table; the sampling modes simply never read it
-        self._fixed = np.array(
-            FIXED_ROUNDS.get(self.sampling, ((0, 0, 0),) * 3), dtype=np.int64
-        )
+        self._fixed = np.array(FIXED_ROUNDS.get(self.sampling, ((0, 0, 0),) * 3), dtype=np.int64)
         self._fixed.setflags(write=False)
         n = kernels.NUM_ITEMS
         # pool <= 5, utilities <= 10 and claims <= 5 in every mode, so /10 stays in [0, 1]
@@ -87,19 +86,37 @@ class NegotiationGame(BatchedGame):
     def reset_envs(self, state, rng, env_ids, buffers: StepBuffers) -> None:
         """Start episodes: draw each game's first round; nothing has been proposed yet."""
         kernels.reset_kernel(
-            state, rng, env_ids, self._sampling_code, self._fixed,
-            buffers.observations, buffers.info["round"],
+            state,
+            rng,
+            env_ids,
+            self._sampling_code,
+            self._fixed,
+            buffers.observations,
+            buffers.info["round"],
         )
 
     def step_envs(self, state, rng, actions, max_cycles, autoreset, buffers: StepBuffers) -> int:
         """Split the items by the two proposals, pay each player, draw the next round."""
         info = buffers.info
         return kernels.step_kernel(
-            state, rng, actions, self._sampling_code, self._fixed, self._split_code,
-            max_cycles, autoreset,
-            buffers.observations, buffers.rewards, buffers.truncated, buffers.final_observations,
-            info["pool"], info["utilities"], info["proposals"], info["shares"],
-            info["max_welfare"], info["round"],
+            state,
+            rng,
+            actions,
+            self._sampling_code,
+            self._fixed,
+            self._split_code,
+            max_cycles,
+            autoreset,
+            buffers.observations,
+            buffers.rewards,
+            buffers.truncated,
+            buffers.final_observations,
+            info["pool"],
+            info["utilities"],
+            info["proposals"],
+            info["shares"],
+            info["max_welfare"],
+            info["round"],
         )
 
     def agent_infos(self, buffers: StepBuffers, env: int) -> list[dict[str, Any]]:
@@ -177,9 +194,9 @@ class NegotiationGame(BatchedGame):
             lines.append(
                 f"rewards   p0 {r0:.4f}  p1 {r1:.4f}  sum {r0 + r1:.4f} of max {welfare:.4f}"
             )
-        pool = state[env, kernels.POOL:kernels.POOL + kernels.NUM_ITEMS].tolist()
+        pool = state[env, kernels.POOL : kernels.POOL + kernels.NUM_ITEMS].tolist()
         values = [
-            state[env, start:start + kernels.NUM_ITEMS].tolist() for start in kernels.UTILITY
+            state[env, start : start + kernels.NUM_ITEMS].tolist() for start in kernels.UTILITY
         ]
         lines.append(f"next round: pool {pool}, values p0 {values[0]} p1 {values[1]}")
         return "\n".join(lines)

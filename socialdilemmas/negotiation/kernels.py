@@ -162,9 +162,24 @@ def reset_kernel(state, rng, env_ids, sampling, fixed, observations, info_round)
 
 @njit(cache=True)
 def step_kernel(
-    state, rng, proposals, sampling, fixed, split, max_cycles, autoreset,
-    observations, rewards, truncated, final_observations,
-    info_pool, info_utilities, info_proposals, info_shares, info_max_welfare, info_round,
+    state,
+    rng,
+    proposals,
+    sampling,
+    fixed,
+    split,
+    max_cycles,
+    autoreset,
+    observations,
+    rewards,
+    truncated,
+    final_observations,
+    info_pool,
+    info_utilities,
+    info_proposals,
+    info_shares,
+    info_max_welfare,
+    info_round,
 ):
     """Play one simultaneous-proposal round in every game.
 

@@ -77,9 +77,7 @@ def always_cooperate(observations: np.ndarray, rng: np.random.Generator) -> np.n
     return claims[0] if single else claims
 
 
-def always_defect(
-    observations: np.ndarray, rng: np.random.Generator | None = None
-) -> np.ndarray:
+def always_defect(observations: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """Claim 5 of every item.
 
     Args:

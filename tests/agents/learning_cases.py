@@ -84,8 +84,12 @@ def naive_ipd(algo: str, encoder: str) -> Callable[[int], dict[str, float]]:
         if encoder == "gru":  # a smaller GRU keeps this test at about a second
             extra |= {"hidden_sizes": (32,), "gru_size": 32}
         config = config_class(
-            env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder=encoder,
-            seed=seed, **extra,
+            env_id="ipd_v0",
+            env_kwargs={"max_cycles": 20},
+            num_envs=128,
+            encoder=encoder,
+            seed=seed,
+            **extra,
         )
         learner = learner_class(config)
         for _ in range(40 if algo == "actor_critic" else 25):
@@ -135,8 +139,15 @@ def naive_coin_exploits_ac(seed: int) -> dict[str, float]:
         lambda obs: strategies.always_cooperate(obs, rng), name="always_cooperate"
     )
     config = PPOConfig(
-        env_id="coin_game_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
-        num_minibatches=2, update_epochs=4, self_play=True, lr=1e-2, seed=seed,
+        env_id="coin_game_v0",
+        env_kwargs={"max_cycles": 20},
+        num_envs=128,
+        encoder="mlp",
+        num_minibatches=2,
+        update_epochs=4,
+        self_play=True,
+        lr=1e-2,
+        seed=seed,
     )
     learner = PPOLearner(config)
     untrained = _mean_rewards_against(
@@ -163,9 +174,16 @@ def summed_negotiation(share_encoder: bool) -> Callable[[int], dict[str, float]]
 
         config_class, learner_class = get_algorithm("ppo_summed")
         config = config_class(
-            env_id="negotiation_v0", env_kwargs={"max_cycles": 50}, num_envs=256,
-            encoder="mlp", hidden_sizes=(64, 64), lr=1e-3, ent_coef=0.005, self_play=True,
-            share_encoder=share_encoder, seed=seed,
+            env_id="negotiation_v0",
+            env_kwargs={"max_cycles": 50},
+            num_envs=256,
+            encoder="mlp",
+            hidden_sizes=(64, 64),
+            lr=1e-3,
+            ent_coef=0.005,
+            self_play=True,
+            share_encoder=share_encoder,
+            seed=seed,
         )
         learner = learner_class(config)
         for _ in range(40):
@@ -187,8 +205,12 @@ def fixed_opponent_ipd(seed: int) -> dict[str, float]:
     from agents.scripted import scripted_policy
 
     config = PPOConfig(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
-        num_minibatches=2, seed=seed,
+        env_id="ipd_v0",
+        env_kwargs={"max_cycles": 20},
+        num_envs=128,
+        encoder="mlp",
+        num_minibatches=2,
+        seed=seed,
     )
     learner = PPOLearner(config, opponent=scripted_policy("always_cooperate", "ipd_v0"))
     for _ in range(25):
@@ -235,7 +257,11 @@ def loqa_warm_ipd(seed: int = 0):
 
     # the ipd_cpu preset's critic settings fit the finite-horizon Q-values in ~100 iterations
     config = preset_config(
-        "loqa_ipd_cpu", num_envs=256, iterations=200, seed=seed, checkpoint_every=0,
+        "loqa_ipd_cpu",
+        num_envs=256,
+        iterations=200,
+        seed=seed,
+        checkpoint_every=0,
         actor_warmup=10_000,
     )
     learner = LOQALearner(config)
@@ -257,8 +283,11 @@ def loqa_short_run(seed: int, warm=None) -> dict[str, float]:
         outcomes[weight] = loqa_tabular_p_cooperate(learner)
     loqa, naive = outcomes[1.0], outcomes[0.0]
     return {
-        "loqa_cc": float(loqa[0]), "loqa_cd": float(loqa[1]), "loqa_dc": float(loqa[2]),
-        "loqa_dd": float(loqa[3]), "naive_max_cc_cd_dc_dd": float(naive[:4].max()),
+        "loqa_cc": float(loqa[0]),
+        "loqa_cd": float(loqa[1]),
+        "loqa_dc": float(loqa[2]),
+        "loqa_dd": float(loqa[3]),
+        "naive_max_cc_cd_dc_dd": float(naive[:4].max()),
     }
 
 
@@ -343,8 +372,14 @@ def shaping_gradients(
         aligned = aligned_advantages(a1, a2, beta, GAMMA_IPD, traj.episode_starts)
         aa.append(policy_gradient_loss(log_probs, aligned))
         op_log_probs = loqa_opponent_log_probs(
-            log_probs, traj.rewards[..., other], v[:-1, :, other], q[:, :, other],
-            traj.actions[..., other], GAMMA_IPD, lambda_d=0.9, dones=traj.dones,
+            log_probs,
+            traj.rewards[..., other],
+            v[:-1, :, other],
+            q[:, :, other],
+            traj.actions[..., other],
+            GAMMA_IPD,
+            lambda_d=0.9,
+            dones=traj.dones,
         )
         loqa.append(loqa_actor_loss(log_probs, op_log_probs, a1, opponent_weight=weight).loss)
     losses = [sum(parts) / 2 for parts in (naive, aa, loqa)]
@@ -400,21 +435,24 @@ def loqa_reciprocity_gradient(seed: int, warm=None) -> dict[str, float]:
 
 CASES: tuple[Case, ...] = (
     *(
-        Case(
-            f"naive_ipd_defects[{algo}-{encoder}]", naive_ipd(algo, encoder), NAIVE_IPD_CHECKS
-        )
+        Case(f"naive_ipd_defects[{algo}-{encoder}]", naive_ipd(algo, encoder), NAIVE_IPD_CHECKS)
         for algo, encoder in (("actor_critic", "mlp"), ("ppo", "mlp"), ("ppo", "gru"))
     ),
     Case(
-        "default_ppo_ipd_defects", default_configs_ipd("ppo"),
-        (Check("cooperation_rate", "<", 0.05), Check("reward_0", "<", -1.9)), slow=True,
+        "default_ppo_ipd_defects",
+        default_configs_ipd("ppo"),
+        (Check("cooperation_rate", "<", 0.05), Check("reward_0", "<", -1.9)),
+        slow=True,
     ),
     Case(
-        "default_ppo_summed_ipd_cooperates", default_configs_ipd("ppo_summed"),
-        (Check("cooperation_rate", ">", 0.95), Check("reward_0", ">", -1.1)), slow=True,
+        "default_ppo_summed_ipd_cooperates",
+        default_configs_ipd("ppo_summed"),
+        (Check("cooperation_rate", ">", 0.95), Check("reward_0", ">", -1.1)),
+        slow=True,
     ),
     Case(
-        "naive_coin_exploits_ac", naive_coin_exploits_ac,
+        "naive_coin_exploits_ac",
+        naive_coin_exploits_ac,
         (
             Check("untrained_vs_ac", "<", 0.2),
             Check("trained_vs_ac", ">", 0.3),
@@ -422,34 +460,45 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
-        "summed_negotiation_separate_encoders", summed_negotiation(False),
+        "summed_negotiation_separate_encoders",
+        summed_negotiation(False),
         (Check("claim_gap", ">", 0.8),),
     ),
     Case(
-        "summed_negotiation_shared_encoder", summed_negotiation(True),
+        "summed_negotiation_shared_encoder",
+        summed_negotiation(True),
         (Check("abs_claim_gap", "<", 0.2),),
     ),
     Case(
-        "fixed_opponent_ipd", fixed_opponent_ipd,
+        "fixed_opponent_ipd",
+        fixed_opponent_ipd,
         (Check("reward_0", ">", -0.1), Check("reward_1", "<", -2.9)),
     ),
     Case(
-        "aa_reciprocity", aa_reciprocity,
+        "aa_reciprocity",
+        aa_reciprocity,
         (
-            Check("cc", ">", 0.8), Check("dc", ">", 0.5), Check("dd", "<", 0.2),
-            Check("naive_cc", "<", 0.2), Check("naive_dc", "<", 0.2),
+            Check("cc", ">", 0.8),
+            Check("dc", ">", 0.5),
+            Check("dd", "<", 0.2),
+            Check("naive_cc", "<", 0.2),
+            Check("naive_dc", "<", 0.2),
         ),
     ),
     Case(
-        "loqa_short_run", loqa_short_run,
+        "loqa_short_run",
+        loqa_short_run,
         (
             Check("naive_max_cc_cd_dc_dd", "<", 0.5),
-            Check("loqa_cc", ">", 0.55), Check("loqa_dc", ">", 0.55),
-            Check("loqa_cd", "<", 0.5), Check("loqa_dd", "<", 0.5),
+            Check("loqa_cc", ">", 0.55),
+            Check("loqa_dc", ">", 0.55),
+            Check("loqa_cd", "<", 0.5),
+            Check("loqa_dd", "<", 0.5),
         ),
     ),
     Case(
-        "shaping_step_ipd", shaping_step_ipd,
+        "shaping_step_ipd",
+        shaping_step_ipd,
         (
             Check("naive_cc_change", "<", -0.01),
             Check("aa_cc_change", ">", 0.01),
@@ -462,7 +511,8 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
-        "loqa_reciprocity_gradient", loqa_reciprocity_gradient,
+        "loqa_reciprocity_gradient",
+        loqa_reciprocity_gradient,
         (
             Check("cc_minus_cd", ">", 0.005),
             Check("dc_minus_dd", ">", 0.005),

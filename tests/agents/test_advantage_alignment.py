@@ -35,8 +35,12 @@ from agents.training import read_metrics, resume, train
 torch.set_num_threads(1)
 
 SMALL = {
-    "env_id": "ipd_v0", "env_kwargs": {"max_cycles": 5}, "num_envs": 8, "hidden_sizes": (8,),
-    "gru_size": 8, "iterations": 3,
+    "env_id": "ipd_v0",
+    "env_kwargs": {"max_cycles": 5},
+    "num_envs": 8,
+    "hidden_sizes": (8,),
+    "gru_size": 8,
+    "iterations": 3,
 }
 #: fields that make AA's critic and estimates those of the naive learners
 NAIVE_LIKE = {"critic_target": "gae", "critic_loss": "mse", "target_tau": 0.5}
@@ -90,21 +94,29 @@ def test_beta_schedule_moves_linearly_from_aa_beta_to_aa_beta_end():
         assert metrics["aa_beta"] == pytest.approx(seen[-1])
     assert seen == pytest.approx([1.0, 0.8, 0.6, 0.4, 0.2])
     # a constant beta logs no schedule
-    assert "aa_beta" not in AdvantageAlignmentLearner(
-        AdvantageAlignmentConfig(**SMALL, aa_beta=1.0)).train_iteration()
+    assert (
+        "aa_beta"
+        not in AdvantageAlignmentLearner(
+            AdvantageAlignmentConfig(**SMALL, aa_beta=1.0)
+        ).train_iteration()
+    )
 
 
 def test_beta_schedule_reaches_the_shaping_term():
     estimates, trajectory = hand_estimates([1, 2, 3], [0.5, -1, 2]), FakeTrajectory(3)
     scheduled = AdvantageAlignmentLearner(
-        AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, aa_beta_end=0.0, gamma=0.9))
+        AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, aa_beta_end=0.0, gamma=0.9)
+    )
     constant = AdvantageAlignmentLearner(AdvantageAlignmentConfig(**SMALL, aa_beta=0.5, gamma=0.9))
     # at the first iteration it is the constant-beta estimator, at the last the naive one
-    torch.testing.assert_close(scheduled.shape_advantages(estimates, trajectory),
-                               constant.shape_advantages(estimates, trajectory))
+    torch.testing.assert_close(
+        scheduled.shape_advantages(estimates, trajectory),
+        constant.shape_advantages(estimates, trajectory),
+    )
     scheduled.iteration = SMALL["iterations"] - 1
-    torch.testing.assert_close(scheduled.shape_advantages(estimates, trajectory),
-                               estimates.advantages)
+    torch.testing.assert_close(
+        scheduled.shape_advantages(estimates, trajectory), estimates.advantages
+    )
 
 
 @pytest.mark.parametrize("field", ["aa_beta", "aa_beta_end"])
@@ -117,10 +129,20 @@ def test_bad_beta_is_rejected_by_name(field, value):
 @pytest.mark.parametrize(
     ("aa_class", "aa_config", "naive_class", "naive_config", "extra"),
     [
-        (AdvantageAlignmentLearner, AdvantageAlignmentConfig, ActorCriticLearner,
-         ActorCriticConfig, {}),
-        (ProximalAdvantageAlignmentLearner, ProximalAdvantageAlignmentConfig, PPOLearner,
-         PPOConfig, {"update_epochs": 2, "num_minibatches": 2}),
+        (
+            AdvantageAlignmentLearner,
+            AdvantageAlignmentConfig,
+            ActorCriticLearner,
+            ActorCriticConfig,
+            {},
+        ),
+        (
+            ProximalAdvantageAlignmentLearner,
+            ProximalAdvantageAlignmentConfig,
+            PPOLearner,
+            PPOConfig,
+            {"update_epochs": 2, "num_minibatches": 2},
+        ),
     ],
     ids=["aa-vs-actor_critic", "paa-vs-ppo"],
 )
@@ -140,8 +162,9 @@ def test_beta_zero_is_exactly_the_naive_learner(
     shaped = aa_class(aa_config(**shared, aa_beta=1.0, critic_target="gae"))
     for _ in range(3):
         shaped.train_iteration()
-    assert any(not torch.equal(a, b) for a, b in zip(parameters(shaped), parameters(naive),
-                                                          strict=True))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(parameters(shaped), parameters(naive), strict=True)
+    )
 
 
 @pytest.mark.parametrize("proximal", [False, True])
@@ -150,8 +173,8 @@ def test_the_update_follows_the_normalised_aligned_advantage(proximal):
     learner = AdvantageAlignmentLearner(config)
     seen = []
     original = learner.update_agent
-    learner.update_agent = lambda agent, batch, gen: seen.append(batch) or original(
-        agent, batch, gen
+    learner.update_agent = lambda agent, batch, gen: (
+        seen.append(batch) or original(agent, batch, gen)
     )
     trajectory = learner.collect()
     estimates = learner.estimate(trajectory)
@@ -183,8 +206,9 @@ def test_routed_policy_sends_each_game_to_its_policy():
     defect = scripted_policy("always_defect", "ipd_v0")
     routed = RoutingPolicy.from_routes([(cooperate, np.array([0, 2])), (defect, np.array([1, 3]))])
     routed.reset(4, seed=0)
-    actions, log_probs = routed.act_with_log_probs(np.eye(5, dtype=np.float32)[[4] * 4],
-                                                   np.ones(4, dtype=bool))
+    actions, log_probs = routed.act_with_log_probs(
+        np.eye(5, dtype=np.float32)[[4] * 4], np.ones(4, dtype=bool)
+    )
     assert actions.tolist() == [0, 1, 0, 1]
     assert np.isnan(log_probs).all()
     with pytest.raises(ValueError, match="partition"):
@@ -193,25 +217,30 @@ def test_routed_policy_sends_each_game_to_its_policy():
 
 def test_replay_games_are_played_by_past_selves_and_not_trained_on():
     config = AdvantageAlignmentConfig(
-        **{**SMALL, "num_envs": 8}, self_play=True, replay_fraction=0.25, replay_push_every=1,
-        replay_snapshots=2, lr=0.5,
+        **{**SMALL, "num_envs": 8},
+        self_play=True,
+        replay_fraction=0.25,
+        replay_push_every=1,
+        replay_snapshots=2,
+        lr=0.5,
     )
     learner = AdvantageAlignmentLearner(config)
     learner.train_iteration()  # pushes the initial network, then trains
     assert learner.replay_games().tolist() == [6, 7]  # a quarter of the games
     seen = []
     original = learner.update_agent
-    learner.update_agent = lambda agent, batch, gen: seen.append(batch) or original(
-        agent, batch, gen
+    learner.update_agent = lambda agent, batch, gen: (
+        seen.append(batch) or original(agent, batch, gen)
     )
     trajectory = learner.collect()
     snapshots = list(learner._routing.snapshots())
     games = sorted(g for _, index in snapshots for g in index.tolist())
     assert games == [6, 7]
     snapshot = snapshots[0][0]
-    assert not all(torch.equal(a, b) for a, b in zip(snapshot.parameters(),
-                                                     learner.agents[0].network.parameters(),
-                                                     strict=True))
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(snapshot.parameters(), learner.agents[0].network.parameters(), strict=True)
+    )
     estimates = learner.estimate(trajectory)
     # seat 1 of the replay games is not this network's data: no log-probabilities of it
     assert torch.isnan(estimates.log_probs[:, 6:, 1]).all()
@@ -219,8 +248,9 @@ def test_replay_games_are_played_by_past_selves_and_not_trained_on():
     # A2 of a replay game comes from the snapshot's critic
     for network, index in snapshots:
         index = torch.as_tensor(index)
-        values = network.values(trajectory.observations[:, index, 1],
-                                trajectory.episode_starts[:, index])
+        values = network.values(
+            trajectory.observations[:, index, 1], trajectory.episode_starts[:, index]
+        )
         torch.testing.assert_close(estimates.values[:, index, 1], values)
     learner.update(trajectory)
     batch = seen[0]
@@ -233,15 +263,21 @@ def test_replay_games_are_played_by_past_selves_and_not_trained_on():
 @pytest.mark.parametrize("bootstrap", [False, True])
 def test_seat_estimates_match_the_learners_own_estimates(bootstrap):
     """The path used for past selves and fixed opponents computes what the base learner does."""
-    config = AdvantageAlignmentConfig(**SMALL, self_play=True, bootstrap_truncation=bootstrap,
-                                      critic_target="gae", target_tau=0.5)
+    config = AdvantageAlignmentConfig(
+        **SMALL, self_play=True, bootstrap_truncation=bootstrap, critic_target="gae", target_tau=0.5
+    )
     learner = AdvantageAlignmentLearner(config)
     learner.train_iteration()  # a target critic that differs from the network
     trajectory = learner.collect()
     estimates = learner.estimate(trajectory)
     values, advantages = seat_estimates(
-        learner.agents[0].target, trajectory.observations[:, :, 1], trajectory.episode_starts,
-        trajectory.rewards[..., 1], trajectory.dones, config.gamma, config.gae_lambda,
+        learner.agents[0].target,
+        trajectory.observations[:, :, 1],
+        trajectory.episode_starts,
+        trajectory.rewards[..., 1],
+        trajectory.dones,
+        config.gamma,
+        config.gae_lambda,
         trajectory.next_observations[:, 1] if bootstrap else None,
     )
     torch.testing.assert_close(values, estimates.values[..., 1])
@@ -266,7 +302,10 @@ def test_fixed_opponent_gets_advantages_from_the_learners_critic():
 # ---- checkpoints, resume, presets, command line -------------------------------------------------
 def test_checkpoint_round_trip_and_exact_resume_with_replay(tmp_path):
     config = AdvantageAlignmentConfig(
-        **{**SMALL, "iterations": 4}, self_play=True, replay_fraction=0.5, replay_push_every=1,
+        **{**SMALL, "iterations": 4},
+        self_play=True,
+        replay_fraction=0.5,
+        replay_push_every=1,
         checkpoint_every=2,
     )
     whole = train(config, "aa", tmp_path / "whole", False)
@@ -275,8 +314,10 @@ def test_checkpoint_round_trip_and_exact_resume_with_replay(tmp_path):
     assert len(resumed.replay) == 4 == len(whole.replay)
     for a, b in zip(parameters(whole), parameters(resumed), strict=True):
         assert torch.equal(a, b)
-    no_seconds = [{k: v for k, v in read_metrics(tmp_path / d / "metrics.csv").items()
-                   if k != "seconds"} for d in ("whole", "cut")]
+    no_seconds = [
+        {k: v for k, v in read_metrics(tmp_path / d / "metrics.csv").items() if k != "seconds"}
+        for d in ("whole", "cut")
+    ]
     assert no_seconds[0] == no_seconds[1]
     path = save_checkpoint(whole, tmp_path / "x.pt")
     assert restore_learner(path, algorithm="aa").iteration == 4
@@ -294,20 +335,71 @@ def test_presets_build_their_configs():
 def test_cli_trains_aa_and_paa_and_presets(tmp_path, capsys):
     for algo in ("aa", "paa"):
         run = tmp_path / algo
-        assert main(["train", "--algo", algo, "--env-kwargs", '{"max_cycles": 4}', "--num-envs",
-                     "4", "--iterations", "2", "--hidden-sizes", "8", "--gru-size", "8",
-                     "--num-minibatches", "2", "--aa-beta", "0.7", "--run-dir", str(run),
-                     "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--algo",
+                    algo,
+                    "--env-kwargs",
+                    '{"max_cycles": 4}',
+                    "--num-envs",
+                    "4",
+                    "--iterations",
+                    "2",
+                    "--hidden-sizes",
+                    "8",
+                    "--gru-size",
+                    "8",
+                    "--num-minibatches",
+                    "2",
+                    "--aa-beta",
+                    "0.7",
+                    "--run-dir",
+                    str(run),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
         saved = json.loads((run / "config.json").read_text())
         assert saved["algorithm"] == algo and saved["config"]["aa_beta"] == 0.7
         assert saved["config"]["proximal"] is (algo == "paa")
     run = tmp_path / "preset"
-    assert main(["train", "--preset", "aa_ipd", "--iterations", "2", "--num-envs", "4",
-                 "--run-dir", str(run), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--preset",
+                "aa_ipd",
+                "--iterations",
+                "2",
+                "--num-envs",
+                "4",
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     config = json.loads((run / "config.json").read_text())["config"]
     assert config["aa_beta"] == 10.0 and config["iterations"] == 2 and config["self_play"]
-    assert main(["train", "--preset", "aa_ipd", "--algo", "ppo", "--no-progress",
-                 "--run-dir", str(tmp_path / "bad")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--preset",
+                "aa_ipd",
+                "--algo",
+                "ppo",
+                "--no-progress",
+                "--run-dir",
+                str(tmp_path / "bad"),
+            ]
+        )
+        == 2
+    )
     assert "is for --algo aa" in capsys.readouterr().err
 
 

@@ -73,8 +73,9 @@ def test_every_bundled_baseline_plays_as_documented(name):
         assert min(selfplay.metrics["own_coin_share"]) >= expected["own_coin_share"]
     if "vs_ad" in expected:
         defect = scripted_policy("always_defect", config.env_id, **config.env_kwargs)
-        result = match(policy, defect, config.env_id, episodes=64, seed=0, both_seats=True,
-                       **config.env_kwargs)
+        result = match(
+            policy, defect, config.env_id, episodes=64, seed=0, both_seats=True, **config.env_kwargs
+        )
         assert result.rewards[0] >= expected["vs_ad"]
         assert result.rewards[1] <= expected.get("ad_gets", math.inf)
 
@@ -86,24 +87,38 @@ def test_unknown_baseline_names_the_bundled_ones():
 
 def test_export_keeps_the_policy_and_drops_the_training_state(tmp_path):
     config = AdvantageAlignmentConfig(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=4, iterations=2,
-        hidden_sizes=(8,), gru_size=8, self_play=True, replay_fraction=0.5, replay_push_every=1,
+        env_id="ipd_v0",
+        env_kwargs={"max_cycles": 4},
+        num_envs=4,
+        iterations=2,
+        hidden_sizes=(8,),
+        gru_size=8,
+        self_play=True,
+        replay_fraction=0.5,
+        replay_push_every=1,
     )
     train(config, "aa", tmp_path / "run", False)
     final = tmp_path / "run" / "checkpoints" / "final.pt"
     slim = export_baseline(final, tmp_path / "slim.pt")
     assert slim.stat().st_size < final.stat().st_size
     assert "replay" not in read_checkpoint(slim)["learner"]
-    for a, b in zip(load_policy(final).network.parameters(),
-                    load_policy(slim).network.parameters(), strict=True):
+    for a, b in zip(
+        load_policy(final).network.parameters(), load_policy(slim).network.parameters(), strict=True
+    ):
         assert torch.equal(a, b)
     assert BASELINES_DIR.is_dir()
 
 
 def test_export_of_a_loqa_agent_drops_the_q_critic_and_plays_the_same(tmp_path):
     config = LOQAConfig(
-        env_id="coin_game_v0", env_kwargs={"max_cycles": 6}, num_envs=4, iterations=2,
-        hidden_sizes=(8,), gru_size=8, critic_hidden_sizes=(8,), critic_gru_size=8,
+        env_id="coin_game_v0",
+        env_kwargs={"max_cycles": 6},
+        num_envs=4,
+        iterations=2,
+        hidden_sizes=(8,),
+        gru_size=8,
+        critic_hidden_sizes=(8,),
+        critic_gru_size=8,
     )
     train(config, "loqa", tmp_path / "run", False)
     final = tmp_path / "run" / "checkpoints" / "final.pt"
@@ -115,8 +130,14 @@ def test_export_of_a_loqa_agent_drops_the_q_critic_and_plays_the_same(tmp_path):
     network = saved["learner"]["agents"][0]["network"]
     assert not any(key.startswith("critic_encoder.") for key in network)
     results = [
-        match(load_policy(path), scripted_policy("always_defect", "coin_game_v0", max_cycles=6),
-              "coin_game_v0", episodes=4, seed=1, max_cycles=6).rewards
+        match(
+            load_policy(path),
+            scripted_policy("always_defect", "coin_game_v0", max_cycles=6),
+            "coin_game_v0",
+            episodes=4,
+            seed=1,
+            max_cycles=6,
+        ).rewards
         for path in (final, slim)
     ]
     assert results[0] == results[1]

@@ -22,8 +22,14 @@ from agents.policy import Policy
 @pytest.fixture(scope="module")
 def trained():
     config = PPOConfig(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=4, iterations=2,
-        hidden_sizes=(8,), gru_size=8, num_minibatches=2, target_tau=0.5,
+        env_id="ipd_v0",
+        env_kwargs={"max_cycles": 4},
+        num_envs=4,
+        iterations=2,
+        hidden_sizes=(8,),
+        gru_size=8,
+        num_minibatches=2,
+        target_tau=0.5,
     )
     learner = PPOLearner(config)
     learner.train_iteration()
@@ -40,11 +46,13 @@ def test_round_trip_restores_everything(trained, path):
     assert type(restored) is PPOLearner and restored.config == trained.config
     assert restored.iteration == trained.iteration == 1
     for a, b in zip(trained.agents, restored.agents, strict=True):
-        for x, y in zip(a.network.state_dict().values(), b.network.state_dict().values(),
-                        strict=True):
+        for x, y in zip(
+            a.network.state_dict().values(), b.network.state_dict().values(), strict=True
+        ):
             assert torch.equal(x, y)
-        for x, y in zip(a.target.state_dict().values(), b.target.state_dict().values(),
-                        strict=True):
+        for x, y in zip(
+            a.target.state_dict().values(), b.target.state_dict().values(), strict=True
+        ):
             assert torch.equal(x, y)
         assert a.optimizer.state_dict()["state"].keys() == b.optimizer.state_dict()["state"].keys()
         exp_a = a.optimizer.state_dict()["state"][0]["exp_avg"]

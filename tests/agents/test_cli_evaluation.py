@@ -19,8 +19,19 @@ def test_commands_are_registered():
 
 def test_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "match.json"
-    code = main(["evaluate", "tit_for_tat", "always_defect", "--env", "ipd_v0",
-                 "--episodes", "2", "--json", str(out)])
+    code = main(
+        [
+            "evaluate",
+            "tit_for_tat",
+            "always_defect",
+            "--env",
+            "ipd_v0",
+            "--episodes",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "-2.0200" in printed and "-1.9600" in printed and "p_cooperate|start" in printed
@@ -30,24 +41,53 @@ def test_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):
 
 
 def test_evaluate_passes_env_arguments(capsys):
-    main(["evaluate", "always_cooperate", "always_defect", "--env", "ipd_v0", "--episodes", "1",
-          "--env-arg", "max_cycles=4", "--env-arg", 'payoffs="ipd_3051"', "--both-seats"])
+    main(
+        [
+            "evaluate",
+            "always_cooperate",
+            "always_defect",
+            "--env",
+            "ipd_v0",
+            "--episodes",
+            "1",
+            "--env-arg",
+            "max_cycles=4",
+            "--env-arg",
+            'payoffs="ipd_3051"',
+            "--both-seats",
+        ]
+    )
     printed = capsys.readouterr().out
     assert "1 episodes x 4 steps" in printed and "both seat orders" in printed
 
 
 def test_league_writes_csv_json_and_png(tmp_path, monkeypatch, capsys):
-    (tmp_path / "mine.py").write_text(textwrap.dedent('''
+    (tmp_path / "mine.py").write_text(
+        textwrap.dedent("""
         import numpy as np
 
         def make(action_space):
             return lambda obs: np.zeros(len(obs), dtype=np.int64)
-    '''))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "league"
-    code = main(["league", "always_cooperate", "always_defect", "tft=tit_for_tat",
-                 "mine:make", "--env", "ipd_v0", "--episodes", "2", "--out", str(out),
-                 "--quiet"])
+    code = main(
+        [
+            "league",
+            "always_cooperate",
+            "always_defect",
+            "tft=tit_for_tat",
+            "mine:make",
+            "--env",
+            "ipd_v0",
+            "--episodes",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     sys.modules.pop("mine", None)
     assert code == 0
     with (out / "league.csv").open() as handle:
@@ -62,8 +102,24 @@ def test_league_writes_csv_json_and_png(tmp_path, monkeypatch, capsys):
 
 def test_league_duplicate_specs_get_distinct_names(tmp_path):
     out = tmp_path / "dup"
-    main(["league", "random", "random", "--env", "ipd_v0", "--episodes", "1", "--out", str(out),
-          "--metric", "cooperation_rate", "--quiet", "--env-arg", "max_cycles=3"])
+    main(
+        [
+            "league",
+            "random",
+            "random",
+            "--env",
+            "ipd_v0",
+            "--episodes",
+            "1",
+            "--out",
+            str(out),
+            "--metric",
+            "cooperation_rate",
+            "--quiet",
+            "--env-arg",
+            "max_cycles=3",
+        ]
+    )
     header = (out / "league.csv").read_text().splitlines()[0]
     assert header == "agent,random,random_2"
 
@@ -73,14 +129,29 @@ def test_league_duplicate_specs_get_distinct_names(tmp_path):
     [
         (["evaluate", "nope", "always_defect", "--env", "ipd_v0"], "unknown agent 'nope'"),
         (["evaluate", "random", "random", "--env", "ipd_v9"], "unknown env 'ipd_v9'"),
-        (["league", "random", "--env", "ipd_v0", "--out", "x", "--env-arg", "max_cycles"],
-         "KEY=VALUE"),
-        (["evaluate", "random", "random", "--env", "ipd_v0", "--env-arg", "payoffs=\"chess\""],
-         "prisoner's-dilemma presets"),
-        (["evaluate", "random", "random", "--env", "ipd_v0", "--episodes", "5", "--num-envs", "2"],
-         "positive divisor of --episodes"),
-        (["league", "random", "--env", "ipd_v0", "--out", "x", "--episodes", "0"],
-         "at least 1"),
+        (
+            ["league", "random", "--env", "ipd_v0", "--out", "x", "--env-arg", "max_cycles"],
+            "KEY=VALUE",
+        ),
+        (
+            ["evaluate", "random", "random", "--env", "ipd_v0", "--env-arg", 'payoffs="chess"'],
+            "prisoner's-dilemma presets",
+        ),
+        (
+            [
+                "evaluate",
+                "random",
+                "random",
+                "--env",
+                "ipd_v0",
+                "--episodes",
+                "5",
+                "--num-envs",
+                "2",
+            ],
+            "positive divisor of --episodes",
+        ),
+        (["league", "random", "--env", "ipd_v0", "--out", "x", "--episodes", "0"], "at least 1"),
     ],
 )
 def test_bad_input_exits_with_a_message(argv, message, capsys):

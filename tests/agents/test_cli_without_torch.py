@@ -28,8 +28,11 @@ main({argv!r})
 )
 def test_commands_name_the_extra_without_torch(argv):
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(argv=argv)], capture_output=True, text=True,
-        cwd=ROOT, timeout=120,
+        [sys.executable, "-c", SCRIPT.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "needs the 'agents' extra (torch is missing)" in result.stderr

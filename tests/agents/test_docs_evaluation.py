@@ -43,9 +43,7 @@ def test_python_blocks_run(tmp_path, monkeypatch):
     assert grudger.act(obs, np.array([True, False])).tolist() == [0, 1]
 
 
-@pytest.mark.parametrize(
-    "module_name", ["agents.scripted", "agents.evaluation", "agents.sb3"]
-)
+@pytest.mark.parametrize("module_name", ["agents.scripted", "agents.evaluation", "agents.sb3"])
 def test_docstring_examples(module_name):
     module = importlib.import_module(module_name)
     failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

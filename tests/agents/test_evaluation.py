@@ -54,8 +54,12 @@ def test_coin_metrics_from_pickup_counts():
     pickups[0, 0, 0, 0] = 1  # seat 0 takes its own coin
     pickups[1, 0, 0, 1] = 1  # seat 0 takes seat 1's coin
     pickups[1, 0, 1, 1] = 1  # ... while seat 1 also takes it
-    traj = trajectory(np.zeros((2, 1, 2)), np.zeros((2, 1, 2, 4, 3, 3)),
-                      rewards=[[[1, 0]], [[1, -1]]], info={"pickups": pickups})
+    traj = trajectory(
+        np.zeros((2, 1, 2)),
+        np.zeros((2, 1, 2, 4, 3, 3)),
+        rewards=[[[1, 0]], [[1, -1]]],
+        info={"pickups": pickups},
+    )
     game = pytest.importorskip("socialdilemmas.coin_game").CoinGame()
     metrics = seat_metrics(traj, game)
     assert metrics["own_coin_share"] == [0.5, 1.0]
@@ -65,8 +69,12 @@ def test_coin_metrics_from_pickup_counts():
 
 def test_negotiation_welfare_share_is_a_ratio_of_sums():
     rewards = [[[0.5, 0.5]], [[0.25, 0.55]], [[0.1, 0.0]]]
-    traj = trajectory(np.zeros((3, 1, 2, 3)), np.zeros((3, 1, 2, 15)), rewards=rewards,
-                      info={"max_welfare": [[1.0], [1.0], [0.5]]})
+    traj = trajectory(
+        np.zeros((3, 1, 2, 3)),
+        np.zeros((3, 1, 2, 15)),
+        rewards=rewards,
+        info={"max_welfare": [[1.0], [1.0], [0.5]]},
+    )
     game = pytest.importorskip("socialdilemmas.negotiation").NegotiationGame()
     share = seat_metrics(traj, game)["welfare_share"]
     np.testing.assert_allclose(share, [1.9 / 2.5] * 2, rtol=1e-6)
@@ -94,8 +102,15 @@ def test_ipd_scripted_matches_equal_hand_derived_values(a, b, expected):
 
 
 def test_seat_swap_and_episode_batching_do_not_change_deterministic_results():
-    both = match(ipd("tit_for_tat"), ipd("always_defect"), "ipd_v0", episodes=4, num_envs=2,
-                 both_seats=True, max_cycles=10)
+    both = match(
+        ipd("tit_for_tat"),
+        ipd("always_defect"),
+        "ipd_v0",
+        episodes=4,
+        num_envs=2,
+        both_seats=True,
+        max_cycles=10,
+    )
     # TFT: (-3 - 2*9)/10 = -2.1; AD: -18/10 = -1.8
     np.testing.assert_allclose(both.rewards, (-2.1, -1.8))
     assert both.metrics["cooperation_rate"] == [pytest.approx(0.1), 0.0]
@@ -171,8 +186,11 @@ def test_league_of_scripted_strategies_writes_csv_json_and_png(tmp_path):
     result = league(policies, "ipd_v0", episodes=4, seed=0)
     names = list(SCRIPTED_NAMES)
     assert result.names == names
-    ac, ad, tft = names.index("always_cooperate"), names.index("always_defect"), names.index(
-        "tit_for_tat")
+    ac, ad, tft = (
+        names.index("always_cooperate"),
+        names.index("always_defect"),
+        names.index("tit_for_tat"),
+    )
     assert result.rewards[tft, ad] == pytest.approx(-2.02)  # row agent against column agent
     assert result.rewards[ad, tft] == pytest.approx(-1.96)
     assert result.rewards[ac, ac] == -1.0 and result.rewards[ad, ac] == 0.0
@@ -191,7 +209,8 @@ def test_league_of_scripted_strategies_writes_csv_json_and_png(tmp_path):
     written = result.save(tmp_path / "out", metric="cooperation_rate")
     assert [p.name for p in written] == ["league.csv", "league.json", "league.png"]
     assert (tmp_path / "out" / "league.csv").read_text().splitlines()[1 + tft].split(",")[
-        1 + ac] == "1.0"  # the CSV holds the table of the metric asked for
+        1 + ac
+    ] == "1.0"  # the CSV holds the table of the metric asked for
     with pytest.raises(KeyError, match="no metric 'welfare_share'"):
         result.table("welfare_share")
     assert "tit_for_tat" in result.format()
@@ -212,8 +231,10 @@ def test_scripted_coin_game_league_matches_the_papers_reference_values():
     average by symmetry (each coin taken from its owner moves +1 to one player and -2 to the
     other, each own coin +1)."""
     pytest.importorskip("socialdilemmas.coin_game.strategies")
-    agents = {name: scripted_policy(name, "coin_game_v0")
-              for name in ("always_cooperate", "always_defect")}
+    agents = {
+        name: scripted_policy(name, "coin_game_v0")
+        for name in ("always_cooperate", "always_defect")
+    }
     result = league(agents, "coin_game_v0", episodes=256, seed=0)
     assert result.rewards[0, 0] == pytest.approx(0.34, abs=0.015)
     assert result.rewards[1, 1] == pytest.approx(0.0, abs=0.03)
@@ -223,8 +244,10 @@ def test_scripted_coin_game_league_matches_the_papers_reference_values():
 def test_scripted_negotiation_league_matches_the_expected_round_values():
     """Per high-contrast round: AC-AC 0.5/0.5, AD-AD 0.3/0.3, AC-AD 0.25/0.55 in expectation."""
     pytest.importorskip("socialdilemmas.negotiation.strategies")
-    agents = {name: scripted_policy(name, "negotiation_v0")
-              for name in ("always_cooperate", "always_defect")}
+    agents = {
+        name: scripted_policy(name, "negotiation_v0")
+        for name in ("always_cooperate", "always_defect")
+    }
     result = league(agents, "negotiation_v0", episodes=64, seed=0)
     np.testing.assert_allclose(result.rewards, [[0.5, 0.25], [0.55, 0.3]], atol=0.01)
     assert result.rewards[0, 0] == pytest.approx(0.5, abs=1e-6)  # AC-AC takes every item whole

@@ -27,8 +27,11 @@ def tiny(algo: str, env_id: str = "ipd_v0", env_kwargs=None, **overrides):
     fields = {f.name for f in dataclasses.fields(config_class)}
     extra = {"num_minibatches": 2} if "num_minibatches" in fields else {}
     config = config_class(
-        env_id=env_id, env_kwargs={"max_cycles": 4, **(env_kwargs or {})},
-        **TINY, **extra, **overrides,
+        env_id=env_id,
+        env_kwargs={"max_cycles": 4, **(env_kwargs or {})},
+        **TINY,
+        **extra,
+        **overrides,
     )
     return learner_class(config)
 
@@ -68,7 +71,8 @@ def test_every_algorithm_trains_on_every_game(algo, env_id, variant, kwargs):
 def test_self_play_trains_one_network_on_both_seats(algo, encoder):
     fields = {f.name for f in dataclasses.fields(get_algorithm(algo).config_class)}
     network = (
-        {"encoder": encoder, "share_encoder": False} if "encoder" in fields
+        {"encoder": encoder, "share_encoder": False}
+        if "encoder" in fields
         else {"actor_model": encoder, "critic_encoder": encoder}  # LOQA's actor and Q-critic
     )
     learner = tiny(algo, self_play=True, **network)
@@ -248,8 +252,9 @@ def test_bootstrapping_truncated_episodes_uses_the_final_observation():
     estimates = learner.estimate(trajectory)
     network = learner.agents[0].network
     with torch.no_grad():
-        extended = torch.cat([trajectory.observations[:, :, 0],
-                              trajectory.next_observations[:, 0].unsqueeze(0)])
+        extended = torch.cat(
+            [trajectory.observations[:, :, 0], trajectory.next_observations[:, 0].unsqueeze(0)]
+        )
         starts = trajectory.episode_starts
         starts = torch.cat([starts, torch.zeros_like(starts[:1])])
         values = network.values(extended, starts)
@@ -273,8 +278,12 @@ def test_learning_against_a_fixed_opponent():
 
     opponent = scripted_policy("always_cooperate", "ipd_v0")
     config = PPOConfig(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 20}, num_envs=128, encoder="mlp",
-        num_minibatches=2, seed=0,
+        env_id="ipd_v0",
+        env_kwargs={"max_cycles": 20},
+        num_envs=128,
+        encoder="mlp",
+        num_minibatches=2,
+        seed=0,
     )
     learner = PPOLearner(config, opponent=opponent)
     assert [a.seats for a in learner.agents] == [(0,)]

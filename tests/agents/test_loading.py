@@ -17,7 +17,8 @@ from agents.policy import CallablePolicy
 @pytest.fixture
 def factories(tmp_path, monkeypatch):
     """A module ``my_agents`` on sys.path with factories of every kind."""
-    (tmp_path / "my_agents.py").write_text(textwrap.dedent('''
+    (tmp_path / "my_agents.py").write_text(
+        textwrap.dedent("""
         import numpy as np
         import torch
 
@@ -39,7 +40,8 @@ def factories(tmp_path, monkeypatch):
             return 42
 
         NOT_CALLABLE = 3
-    '''))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
     sys.modules.pop("my_agents", None)
@@ -132,8 +134,7 @@ def test_checkpoints_of_our_learners_load_and_play(tmp_path):
     path = checkpoint.save_checkpoint(learner, tmp_path / "ac.ckpt")
     policy = load_agent(f"learner={path}", "ipd_v0", max_cycles=4)
     assert policy.name == "learner"
-    result = match(policy, load_agent("tit_for_tat", "ipd_v0"), "ipd_v0", episodes=2,
-                   max_cycles=4)
+    result = match(policy, load_agent("tit_for_tat", "ipd_v0"), "ipd_v0", episodes=2, max_cycles=4)
     assert -3.0 <= result.rewards[0] <= 0.0
     with pytest.raises(AgentSpecError, match="ac.ckpt"):  # spaces of another game
         load_agent(str(path), "negotiation_v0")

@@ -36,9 +36,16 @@ def ipd_config(**overrides) -> LOQAConfig:
 
 def coin_config(**overrides) -> LOQAConfig:
     values = dict(
-        num_envs=16, iterations=3, seed=0, hidden_sizes=(16,), gru_size=16,
-        critic_hidden_sizes=(16,), critic_gru_size=16, buffer_push_every=1,
-        snapshots_per_batch=3, checkpoint_every=0,
+        num_envs=16,
+        iterations=3,
+        seed=0,
+        hidden_sizes=(16,),
+        gru_size=16,
+        critic_hidden_sizes=(16,),
+        critic_gru_size=16,
+        buffer_push_every=1,
+        snapshots_per_batch=3,
+        checkpoint_every=0,
     )
     return preset_config("loqa_coin_cpu", **{**values, **overrides})
 
@@ -231,8 +238,15 @@ def test_snapshot_data_does_not_reach_the_own_log_prob_term():
 # ---- smoke, checkpoints, CLI ------------------------------------------------------------------
 def test_registered_and_presets():
     assert ALGORITHMS["loqa"] == (LOQAConfig, LOQALearner)
-    loqa_presets = {"loqa_coin_iclr", "loqa_ipd_logits", "loqa_coin_cpu", "loqa_ipd_cpu",
-                    "aa_nb_coin", "aa_nb_coin_cpu", "loqa_naive_coin_cpu"}
+    loqa_presets = {
+        "loqa_coin_iclr",
+        "loqa_ipd_logits",
+        "loqa_coin_cpu",
+        "loqa_ipd_cpu",
+        "aa_nb_coin",
+        "aa_nb_coin_cpu",
+        "loqa_naive_coin_cpu",
+    }
     assert {name for name in PRESETS if preset_algorithm(name) == "loqa"} == loqa_presets
     coin = preset_config("loqa_coin_iclr")
     assert (coin.num_envs, coin.lr, coin.critic_lr, coin.ent_coef) == (512, 1e-3, 1e-2, 0.1)
@@ -241,7 +255,10 @@ def test_registered_and_presets():
     assert (coin.buffer_capacity, coin.buffer_push_every, coin.cur_agent_frac) == (10000, 10, 0)
     ipd = preset_config("loqa_ipd_logits")
     assert (ipd.num_envs, ipd.epsilon_greedy, ipd.ent_coef, ipd.actor_model) == (
-        2048, 0.2, 0.0, "logits"
+        2048,
+        0.2,
+        0.0,
+        "logits",
     )
     aa_nb = preset_config("aa_nb_coin")
     assert aa_nb.stop_grad_normalizer and not coin.stop_grad_normalizer
@@ -295,13 +312,15 @@ def test_checkpoint_resume_is_exact_and_loads_as_policy(tmp_path):
     for _ in range(2):
         resumed.train_iteration()
     for a, b in zip(
-        straight.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
+        straight.agents[0].network.parameters(),
+        resumed.agents[0].network.parameters(),
         strict=True,
     ):
         assert torch.equal(a, b)
     policy = load_policy(save_checkpoint(resumed, tmp_path / "end.pt"))
-    result = match(policy, scripted_policy("always_defect", "coin_game_v0"), "coin_game_v0",
-                   episodes=4)
+    result = match(
+        policy, scripted_policy("always_defect", "coin_game_v0"), "coin_game_v0", episodes=4
+    )
     assert np.isfinite(result.rewards[0])
 
 
@@ -309,17 +328,39 @@ def test_train_command_with_preset(tmp_path, capsys):
     from agents.cli import main
 
     run_dir = tmp_path / "run"
-    code = main([
-        "train", "--algo", "loqa", "--preset", "loqa_ipd_cpu", "--num-envs", "8",
-        "--iterations", "2", "--run-dir", str(run_dir), "--no-progress",
-    ])
+    code = main(
+        [
+            "train",
+            "--algo",
+            "loqa",
+            "--preset",
+            "loqa_ipd_cpu",
+            "--num-envs",
+            "8",
+            "--iterations",
+            "2",
+            "--run-dir",
+            str(run_dir),
+            "--no-progress",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     saved = json.loads((run_dir / "config.json").read_text())
     assert saved["algorithm"] == "loqa"
     assert saved["config"]["num_envs"] == 8 and saved["config"]["epsilon_greedy"] == 0.2
     assert (run_dir / "checkpoints" / "final.pt").exists()
-    code = main(["train", "--algo", "ppo", "--preset", "loqa_ipd_cpu", "--run-dir",
-                 str(tmp_path / "x"), "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--algo",
+            "ppo",
+            "--preset",
+            "loqa_ipd_cpu",
+            "--run-dir",
+            str(tmp_path / "x"),
+            "--no-progress",
+        ]
+    )
     assert code == 2 and "preset" in capsys.readouterr().err
 
 

@@ -45,7 +45,9 @@ def test_tanh_gaussian_density_integrates_to_one_and_sums_over_dimensions():
     low, high = torch.tensor([0.0, -1.0]), torch.tensor([5.0, 1.0])
     dist = TanhGaussianDistribution(
         torch.tensor([[0.5, -1.0]], dtype=torch.float64),
-        torch.tensor([0.1, -0.7], dtype=torch.float64), low.double(), high.double(),
+        torch.tensor([0.1, -0.7], dtype=torch.float64),
+        low.double(),
+        high.double(),
     )
     grid = torch.linspace(0, 1, 200001, dtype=torch.float64)[1:-1]
     for d in range(2):
@@ -55,14 +57,18 @@ def test_tanh_gaussian_density_integrates_to_one_and_sums_over_dimensions():
         actions[:, other] = (low[other] + high[other]) / 2
         joint = dist.log_prob(actions)
         single = TanhGaussianDistribution(
-            dist.mean[:, d : d + 1], dist.log_std[0, d : d + 1], low[d : d + 1].double(),
+            dist.mean[:, d : d + 1],
+            dist.log_std[0, d : d + 1],
+            low[d : d + 1].double(),
             high[d : d + 1].double(),
         )
         marginal = single.log_prob(actions[:, d : d + 1])
         # the joint log-density is the sum over dimensions (independent components)
         rest = TanhGaussianDistribution(
-            dist.mean[:, other : other + 1], dist.log_std[0, other : other + 1],
-            low[other : other + 1].double(), high[other : other + 1].double(),
+            dist.mean[:, other : other + 1],
+            dist.log_std[0, other : other + 1],
+            low[other : other + 1].double(),
+            high[other : other + 1].double(),
         ).log_prob(actions[:1, other : other + 1])
         torch.testing.assert_close(joint, marginal + rest)
         width = float(high[d] - low[d]) * float(grid[1] - grid[0])
@@ -200,8 +206,12 @@ def test_previous_observation_encoder_sees_the_last_step_and_forgets_it_at_reset
 @pytest.mark.parametrize("share", [True, False])
 def test_actor_critic_shapes(encoder, share):
     net = ActorCritic(
-        spaces.Box(0, 1, (4, 3, 3)), spaces.Discrete(4), encoder=encoder,
-        hidden_sizes=(8,), gru_size=6, share_encoder=share,
+        spaces.Box(0, 1, (4, 3, 3)),
+        spaces.Discrete(4),
+        encoder=encoder,
+        hidden_sizes=(8,),
+        gru_size=6,
+        share_encoder=share,
     )
     obs = torch.rand(7, 5, 4, 3, 3)
     starts = torch.zeros(7, 5, dtype=torch.bool)

@@ -17,8 +17,13 @@ from agents.training import read_metrics, resume, train
 torch.set_num_threads(1)
 
 SMALL = {
-    "env_id": "ipd_v0", "env_kwargs": {"max_cycles": 5}, "num_envs": 8, "hidden_sizes": (8,),
-    "gru_size": 8, "iterations": 3, "self_play": True,
+    "env_id": "ipd_v0",
+    "env_kwargs": {"max_cycles": 5},
+    "num_envs": 8,
+    "hidden_sizes": (8,),
+    "gru_size": 8,
+    "iterations": 3,
+    "self_play": True,
 }
 
 
@@ -119,8 +124,8 @@ def test_paa_updates_on_replayed_games_with_their_behaviour_log_probs():
     assert len(learner.trajectory_replay) == 4
     seen = []
     original = learner.update_agent
-    learner.update_agent = lambda agent, batch, gen: seen.append(batch) or original(
-        agent, batch, gen
+    learner.update_agent = lambda agent, batch, gen: (
+        seen.append(batch) or original(agent, batch, gen)
     )
     second = learner.train_iteration()
     assert second["replayed_games"] == 2 and len(learner.trajectory_replay) == 8
@@ -142,18 +147,24 @@ def test_paa_updates_on_replayed_games_with_their_behaviour_log_probs():
 
 def test_trajectory_replay_checkpoints_and_resumes_exactly(tmp_path):
     config = AdvantageAlignmentConfig(
-        **{**SMALL, "iterations": 4}, trajectory_replay_fraction=0.25, trajectory_replay_push=4,
-        trajectory_replay_capacity=6, checkpoint_every=2,
+        **{**SMALL, "iterations": 4},
+        trajectory_replay_fraction=0.25,
+        trajectory_replay_push=4,
+        trajectory_replay_capacity=6,
+        checkpoint_every=2,
     )
     whole = train(config, "aa", tmp_path / "whole", False)
     train(config, "aa", tmp_path / "cut", False)
     resumed = resume(tmp_path / "cut" / "checkpoints" / "iter_000002.pt", progress=False)
     assert len(resumed.trajectory_replay) == 6 == len(whole.trajectory_replay)
-    for a, b in zip(whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
-                    strict=True):
+    for a, b in zip(
+        whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(), strict=True
+    ):
         assert torch.equal(a, b)
-    metrics = [{k: v for k, v in read_metrics(tmp_path / d / "metrics.csv").items()
-                if k != "seconds"} for d in ("whole", "cut")]
+    metrics = [
+        {k: v for k, v in read_metrics(tmp_path / d / "metrics.csv").items() if k != "seconds"}
+        for d in ("whole", "cut")
+    ]
     assert metrics[0] == metrics[1] and metrics[0]["replayed_games"] == [0.0, 2.0, 2.0, 2.0]
 
 

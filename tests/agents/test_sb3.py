@@ -68,10 +68,12 @@ def test_vecenv_protocol_methods():
 
 def test_ppo_constructs_with_a_seed_and_trains_reproducibly():
     torch.set_num_threads(1)
-    first = train_ppo_self_play("ipd_v0", 64, num_envs=2, seed=3, env_kwargs={"max_cycles": 8},
-                                n_epochs=1)
-    again = train_ppo_self_play("ipd_v0", 64, num_envs=2, seed=3, env_kwargs={"max_cycles": 8},
-                                n_epochs=1)
+    first = train_ppo_self_play(
+        "ipd_v0", 64, num_envs=2, seed=3, env_kwargs={"max_cycles": 8}, n_epochs=1
+    )
+    again = train_ppo_self_play(
+        "ipd_v0", 64, num_envs=2, seed=3, env_kwargs={"max_cycles": 8}, n_epochs=1
+    )
     for p, q in zip(first.policy.parameters(), again.policy.parameters(), strict=True):
         assert torch.equal(p, q)
 
@@ -79,8 +81,9 @@ def test_ppo_constructs_with_a_seed_and_trains_reproducibly():
 def test_an_sb3_model_and_a_plain_callable_in_the_same_league():
     """Issue 4's required test: an SB3 self-play model evaluated as an external agent."""
     torch.set_num_threads(1)
-    model = train_ppo_self_play("ipd_v0", 64, num_envs=2, seed=0, env_kwargs={"max_cycles": 8},
-                                n_epochs=1)
+    model = train_ppo_self_play(
+        "ipd_v0", 64, num_envs=2, seed=0, env_kwargs={"max_cycles": 8}, n_epochs=1
+    )
 
     def defector(observations):
         return np.ones(len(observations), dtype=np.int64)
@@ -110,8 +113,10 @@ def test_ppo_self_play_on_the_other_games(env_id, kwargs):
     torch.set_num_threads(1)
     kwargs = {"max_cycles": 8, **kwargs}
     model = train_ppo_self_play(env_id, 64, num_envs=2, seed=0, env_kwargs=kwargs, n_epochs=1)
-    opponents = {"always_defect": scripted_policy("always_defect", env_id, **kwargs),
-                 "random": scripted_policy("random", env_id, **kwargs)}
+    opponents = {
+        "always_defect": scripted_policy("always_defect", env_id, **kwargs),
+        "random": scripted_policy("random", env_id, **kwargs),
+    }
     result = league({"ppo": model, **opponents}, env_id, episodes=2, **kwargs)
     assert not np.isnan(result.rewards).any()
 

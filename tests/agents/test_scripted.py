@@ -108,32 +108,37 @@ def test_coin_tit_for_tat_switches_on_the_sign_of_its_last_reward(coin):
     tft.reset(2, seed=0)
     start = np.array([True, True])
     # game 0: my coin at (0,1), right of me. game 1: the other's coin at (2,0).
-    step0 = np.stack([coin_obs((0, 0), (2, 2), my_coin=(0, 1)),
-                      coin_obs((0, 0), (1, 1), their_coin=(2, 0))])
+    step0 = np.stack(
+        [coin_obs((0, 0), (2, 2), my_coin=(0, 1)), coin_obs((0, 0), (1, 1), their_coin=(2, 0))]
+    )
     tft.act(step0, start)
     assert tft.strategy.defecting.tolist() == [False, False]
     # game 0: the other stepped onto my coin (reward -2): defect from now on.
     # game 1: I stepped onto the other's coin (reward +1): stay cooperative.
-    step1 = np.stack([coin_obs((1, 0), (0, 1), their_coin=(2, 2)),
-                      coin_obs((2, 0), (1, 2), my_coin=(0, 2))])
+    step1 = np.stack(
+        [coin_obs((1, 0), (0, 1), their_coin=(2, 2)), coin_obs((2, 0), (1, 2), my_coin=(0, 2))]
+    )
     np.testing.assert_array_equal(tft.strategy.last_rewards(step0, step1), [-2.0, 1.0])
     actions = tft.act(step1, ~start)
     assert tft.strategy.defecting.tolist() == [True, False]
     # defecting in game 0 means moving toward the other's coin at (2,2) from (1,0): left or down
     assert actions[0] in (1, 2)
     # a step without pickups changes nothing
-    step2 = np.stack([coin_obs((2, 0), (0, 2), their_coin=(2, 2)),
-                      coin_obs((0, 0), (1, 2), my_coin=(0, 2))])
+    step2 = np.stack(
+        [coin_obs((2, 0), (0, 2), their_coin=(2, 2)), coin_obs((0, 0), (1, 2), my_coin=(0, 2))]
+    )
     tft.act(step2, ~start)
     assert tft.strategy.defecting.tolist() == [True, False]
     # game 0: I take the other's coin (reward +1): back to cooperating
-    step3 = np.stack([coin_obs((2, 2), (0, 2), my_coin=(1, 1)),
-                      coin_obs((0, 0), (1, 2), my_coin=(0, 2))])
+    step3 = np.stack(
+        [coin_obs((2, 2), (0, 2), my_coin=(1, 1)), coin_obs((0, 0), (1, 2), my_coin=(0, 2))]
+    )
     tft.act(step3, ~start)
     assert tft.strategy.defecting.tolist() == [False, False]
     # both on my coin at once: -2 + 1 < 0 -> defect; a new episode starts cooperating again
-    step4 = np.stack([coin_obs((1, 1), (1, 1), their_coin=(0, 0)),
-                      coin_obs((0, 0), (1, 2), my_coin=(0, 2))])
+    step4 = np.stack(
+        [coin_obs((1, 1), (1, 1), their_coin=(0, 0)), coin_obs((0, 0), (1, 2), my_coin=(0, 2))]
+    )
     tft.act(step4, ~start)
     assert tft.strategy.defecting.tolist() == [True, False]
     tft.act(step4, np.array([True, False]))
@@ -151,8 +156,9 @@ def test_coin_tit_for_tat_reads_the_true_rewards_off_consecutive_observations(co
         new_obs, rewards, _, truncated, info = env.step(rng.integers(0, 4, (64, 2)))
         final = np.where(truncated[:, None, None, None, None], info["final_observation"], new_obs)
         for seat in (0, 1):
-            np.testing.assert_array_equal(tft.strategy.last_rewards(obs[:, seat], final[:, seat]),
-                                          rewards[:, seat])
+            np.testing.assert_array_equal(
+                tft.strategy.last_rewards(obs[:, seat], final[:, seat]), rewards[:, seat]
+            )
         checked += int((rewards != 0).sum())
         obs = new_obs
     assert checked > 100

@@ -15,8 +15,12 @@ from agents.scripted import scripted_policy
 from agents.training import learned_reward, read_metrics, resume, train
 
 SMALL = {
-    "env_id": "ipd_v0", "env_kwargs": {"max_cycles": 4}, "num_envs": 8, "hidden_sizes": (8,),
-    "gru_size": 8, "num_minibatches": 2,
+    "env_id": "ipd_v0",
+    "env_kwargs": {"max_cycles": 4},
+    "num_envs": 8,
+    "hidden_sizes": (8,),
+    "gru_size": 8,
+    "num_minibatches": 2,
 }
 
 
@@ -25,10 +29,16 @@ def test_train_writes_the_run_folder(tmp_path):
     learner = train(PPOConfig(**SMALL, iterations=4, checkpoint_every=2), "ppo", run, False)
     assert learner.iteration == 4 and learner.run_dir == run
     assert sorted(p.name for p in run.iterdir()) == [
-        ".lock", "checkpoints", "config.json", "learning_curves.png", "metrics.csv",
+        ".lock",
+        "checkpoints",
+        "config.json",
+        "learning_curves.png",
+        "metrics.csv",
     ]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
-        "final.pt", "iter_000002.pt", "iter_000004.pt",
+        "final.pt",
+        "iter_000002.pt",
+        "iter_000004.pt",
     ]
     saved = json.loads((run / "config.json").read_text())
     assert saved["algorithm"] == "ppo" and saved["config"]["num_envs"] == 8
@@ -113,20 +123,35 @@ def test_anneal_lr_decays_every_rate_linearly_and_resumes_exactly(tmp_path):
     assert group["lr"] == pytest.approx(0.0025) and group["initial_lr"] == 0.01
     train(config, "ppo", tmp_path / "cut", False)
     resumed = resume(tmp_path / "cut" / "checkpoints" / "iter_000002.pt", progress=False)
-    for a, b in zip(whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
-                    strict=True):
+    for a, b in zip(
+        whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(), strict=True
+    ):
         assert torch.equal(a, b)
     # a separate critic rate and LOQA's second optimizer decay with the actor's
     aa = AdvantageAlignmentConfig(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=8, iterations=2, lr=0.01,
-        critic_lr=0.1, anneal_lr=True,
+        env_id="ipd_v0",
+        env_kwargs={"max_cycles": 4},
+        num_envs=8,
+        iterations=2,
+        lr=0.01,
+        critic_lr=0.1,
+        anneal_lr=True,
     )
     learner = train(aa, "aa", tmp_path / "aa", False)
     assert [g["lr"] for g in learner.agents[0].optimizer.param_groups] == pytest.approx(
         [0.005, 0.05]
     )
-    loqa = LOQALearner(LOQAConfig(env_id="ipd_v0", env_kwargs={"max_cycles": 4}, num_envs=8,
-                                  iterations=4, lr=0.01, critic_lr=0.1, anneal_lr=True))
+    loqa = LOQALearner(
+        LOQAConfig(
+            env_id="ipd_v0",
+            env_kwargs={"max_cycles": 4},
+            num_envs=8,
+            iterations=4,
+            lr=0.01,
+            critic_lr=0.1,
+            anneal_lr=True,
+        )
+    )
     for _ in range(2):
         loqa.train_iteration()
     assert len(loqa.optimizers()) == 2
@@ -145,11 +170,32 @@ def test_anneal_lr_start_holds_the_rate_then_decays_to_zero_at_the_end(tmp_path)
 
 def test_cli_train_end_to_end(tmp_path, capsys):
     run = tmp_path / "cli"
-    code = main([
-        "train", "--algo", "actor_critic", "--env", "ipd_v0", "--num-envs", "8",
-        "--iterations", "3", "--env-kwargs", '{"max_cycles": 4}', "--hidden-sizes", "8", "8",
-        "--encoder", "mlp", "--self-play", "--seed", "3", "--run-dir", str(run), "--no-progress",
-    ])
+    code = main(
+        [
+            "train",
+            "--algo",
+            "actor_critic",
+            "--env",
+            "ipd_v0",
+            "--num-envs",
+            "8",
+            "--iterations",
+            "3",
+            "--env-kwargs",
+            '{"max_cycles": 4}',
+            "--hidden-sizes",
+            "8",
+            "8",
+            "--encoder",
+            "mlp",
+            "--self-play",
+            "--seed",
+            "3",
+            "--run-dir",
+            str(run),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert f"run folder: {run}" in capsys.readouterr().out
     saved = json.loads((run / "config.json").read_text())
@@ -161,31 +207,97 @@ def test_cli_train_end_to_end(tmp_path, capsys):
     policy = load_policy(run / "checkpoints" / "final.pt", seat=1)
     assert policy.network.critic_encoder is None  # shared encoder by default
 
-    code = main(["train", "--resume", str(run / "checkpoints" / "final.pt"),
-                 "--iterations", "4", "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--resume",
+            str(run / "checkpoints" / "final.pt"),
+            "--iterations",
+            "4",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert read_metrics(run / "metrics.csv")["iteration"] == [1.0, 2.0, 3.0, 4.0]
 
     # an optional float option: any IPD reward per step is above -100, so it stops at once
     stop = tmp_path / "stop"
-    code = main(["train", "--algo", "ppo", "--env", "ipd_v0", "--num-envs", "8", "--iterations",
-                 "3", "--stop-reward", "-100", "--run-dir", str(stop), "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--algo",
+            "ppo",
+            "--env",
+            "ipd_v0",
+            "--num-envs",
+            "8",
+            "--iterations",
+            "3",
+            "--stop-reward",
+            "-100",
+            "--run-dir",
+            str(stop),
+            "--no-progress",
+        ]
+    )
     assert code == 0 and "stopping at iteration 1" in capsys.readouterr().out
     assert json.loads((stop / "config.json").read_text())["config"]["stop_reward"] == -100.0
 
 
 def test_cli_summed_rewards_default_and_errors(tmp_path, capsys):
     run = tmp_path / "sr"
-    assert main(["train", "--algo", "ppo_summed", "--num-envs", "4", "--iterations", "1",
-                 "--num-minibatches", "2", "--env-kwargs", '{"max_cycles": 3}',
-                 "--run-dir", str(run), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--algo",
+                "ppo_summed",
+                "--num-envs",
+                "4",
+                "--iterations",
+                "1",
+                "--num-minibatches",
+                "2",
+                "--env-kwargs",
+                '{"max_cycles": 3}',
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert json.loads((run / "config.json").read_text())["config"]["reward_sharing"] is True
 
-    assert main(["train", "--resume", str(run / "checkpoints" / "final.pt"), "--lr", "0.1",
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--resume",
+                str(run / "checkpoints" / "final.pt"),
+                "--lr",
+                "0.1",
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "cannot change ['lr'] with --resume" in capsys.readouterr().err
-    assert main(["train", "--algo", "actor_critic", "--clip-coef", "0.1", "--no-progress",
-                 "--run-dir", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--algo",
+                "actor_critic",
+                "--clip-coef",
+                "0.1",
+                "--no-progress",
+                "--run-dir",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "has no field(s) ['clip_coef']" in capsys.readouterr().err
     assert main(["train", "--gamma", "2", "--no-progress", "--run-dir", str(tmp_path / "y")]) == 2
     assert "gamma must be in [0, 1]" in capsys.readouterr().err
@@ -201,7 +313,7 @@ def test_cli_help_comes_from_the_config_docstrings(capsys):
         main(["train", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "--gae-lambda" in out and "GAE lambda (1: Monte-Carlo advantages" in out
-    clip_help = out[out.rindex("--clip-coef CLIP_COEF"):].split(" --", 1)[0]
+    clip_help = out[out.rindex("--clip-coef CLIP_COEF") :].split(" --", 1)[0]
     assert "(only " in clip_help and "ppo: 0.2" in clip_help  # actor_critic has no clip
     assert "--self-play, --no-self-play" in out
     assert "--stop-reward STOP_REWARD" in out and "(default: None)" in out
@@ -216,7 +328,8 @@ def test_documented_command_lines_parse():
 
     page = Path(__file__).resolve().parents[2] / "docs" / "train-the-baselines.md"
     lines = [
-        line.strip() for line in page.read_text().splitlines()
+        line.strip()
+        for line in page.read_text().splitlines()
         if line.strip().startswith("socialdilemmas train")
     ]
     assert len(lines) >= 5
@@ -242,8 +355,9 @@ def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
     assert comparable(read_metrics(tmp_path / "cut" / "metrics.csv")) == comparable(
         read_metrics(tmp_path / "whole" / "metrics.csv")
     )
-    for x, y in zip(whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(),
-                    strict=True):
+    for x, y in zip(
+        whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(), strict=True
+    ):
         assert torch.equal(x, y)
     assert load_policy(checkpoint, seat=0).name == "iter_000002[0]"
     with pytest.raises(CheckpointError, match="no agent for seat 1"):
@@ -253,31 +367,94 @@ def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
 def test_cli_train_against_a_fixed_opponent_and_resume_with_it(tmp_path, capsys):
     run = tmp_path / "vs_tft"
     common = ["--no-progress"]
-    code = main([
-        "train", "--algo", "actor_critic", "--env", "ipd_v0", "--num-envs", "8",
-        "--iterations", "2", "--env-kwargs", '{"max_cycles": 4}', "--encoder", "mlp",
-        "--opponent", "tit_for_tat", "--run-dir", str(run), *common,
-    ])
+    code = main(
+        [
+            "train",
+            "--algo",
+            "actor_critic",
+            "--env",
+            "ipd_v0",
+            "--num-envs",
+            "8",
+            "--iterations",
+            "2",
+            "--env-kwargs",
+            '{"max_cycles": 4}',
+            "--encoder",
+            "mlp",
+            "--opponent",
+            "tit_for_tat",
+            "--run-dir",
+            str(run),
+            *common,
+        ]
+    )
     assert code == 0
     final = run / "checkpoints" / "final.pt"
     with pytest.raises(Exception, match="seat 1"):
         load_policy(final, seat=1)  # only seat 0 learned
     assert main(["train", "--resume", str(final), "--iterations", "3", *common]) == 2
     assert "resumes only with an opponent" in capsys.readouterr().err
-    assert main(["train", "--resume", str(final), "--iterations", "3",
-                 "--opponent", "tit_for_tat", *common]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--resume",
+                str(final),
+                "--iterations",
+                "3",
+                "--opponent",
+                "tit_for_tat",
+                *common,
+            ]
+        )
+        == 0
+    )
     assert read_metrics(run / "metrics.csv")["iteration"] == [1.0, 2.0, 3.0]
-    assert main(["train", "--env", "ipd_v0", "--opponent", "grandmaster", "--run-dir",
-                 str(tmp_path / "bad"), *common]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--env",
+                "ipd_v0",
+                "--opponent",
+                "grandmaster",
+                "--run-dir",
+                str(tmp_path / "bad"),
+                *common,
+            ]
+        )
+        == 2
+    )
     assert "grandmaster" in capsys.readouterr().err
 
 
 def test_cli_train_env_arg_merges_into_env_kwargs(tmp_path):
     run = tmp_path / "env_arg"
-    assert main([
-        "train", "--algo", "actor_critic", "--env", "matrix_game_v0", "--num-envs", "4",
-        "--iterations", "1", "--encoder", "mlp", "--env-kwargs", '{"max_cycles": 3}',
-        "--env-arg", "payoffs=stag_hunt", "--run-dir", str(run), "--no-progress",
-    ]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--algo",
+                "actor_critic",
+                "--env",
+                "matrix_game_v0",
+                "--num-envs",
+                "4",
+                "--iterations",
+                "1",
+                "--encoder",
+                "mlp",
+                "--env-kwargs",
+                '{"max_cycles": 3}',
+                "--env-arg",
+                "payoffs=stag_hunt",
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     config = json.loads((run / "config.json").read_text())["config"]
     assert config["env_kwargs"] == {"max_cycles": 3, "payoffs": "stag_hunt"}

@@ -113,14 +113,42 @@ def assert_uniform(cells, support, n):
 # (id, players before, coin (row, col, owner), actions, players after, rewards,
 #  pickups[picker][owner])
 VECTORS_51 = [
-    ("C1 own coin", ((0, 0), (2, 2)), (0, 1, 0), (0, 1), ((0, 1), (2, 1)), (1.0, 0.0),
-     [[1, 0], [0, 0]]),
-    ("C2 steal", ((1, 0), (2, 2)), (1, 1, 1), (0, 3), ((1, 1), (1, 2)), (1.0, -2.0),
-     [[0, 1], [0, 0]]),
-    ("C3 tie on red coin", ((1, 0), (0, 1)), (1, 1, 0), (0, 2), ((1, 1), (1, 1)), (-1.0, 1.0),
-     [[1, 0], [1, 0]]),
-    ("C4 tie on blue coin", ((1, 0), (0, 1)), (1, 1, 1), (0, 2), ((1, 1), (1, 1)), (1.0, -1.0),
-     [[0, 1], [0, 1]]),
+    (
+        "C1 own coin",
+        ((0, 0), (2, 2)),
+        (0, 1, 0),
+        (0, 1),
+        ((0, 1), (2, 1)),
+        (1.0, 0.0),
+        [[1, 0], [0, 0]],
+    ),
+    (
+        "C2 steal",
+        ((1, 0), (2, 2)),
+        (1, 1, 1),
+        (0, 3),
+        ((1, 1), (1, 2)),
+        (1.0, -2.0),
+        [[0, 1], [0, 0]],
+    ),
+    (
+        "C3 tie on red coin",
+        ((1, 0), (0, 1)),
+        (1, 1, 0),
+        (0, 2),
+        ((1, 1), (1, 1)),
+        (-1.0, 1.0),
+        [[1, 0], [1, 0]],
+    ),
+    (
+        "C4 tie on blue coin",
+        ((1, 0), (0, 1)),
+        (1, 1, 1),
+        (0, 2),
+        ((1, 1), (1, 1)),
+        (1.0, -1.0),
+        [[0, 1], [0, 1]],
+    ),
 ]
 
 
@@ -138,15 +166,17 @@ def test_single_coin_vectors(players, coin, actions, after, rewards, pickups):
     assert buffers.rewards[0].tolist() == list(rewards)
     assert buffers.info["pickups"][0].tolist() == pickups
     assert board.step == 4
-    (coin_r, coin_c, owner), = board.coins
+    ((coin_r, coin_c, owner),) = board.coins
     assert owner == 1 - coin[2], "the next coin belongs to the other player"
     assert (coin_r, coin_c) not in after
 
 
 @pytest.mark.parametrize(
     "players, coin, actions, after",
-    [(VECTORS_51[0][1], VECTORS_51[0][2], VECTORS_51[0][3], VECTORS_51[0][4]),
-     (VECTORS_51[2][1], VECTORS_51[2][2], VECTORS_51[2][3], VECTORS_51[2][4])],
+    [
+        (VECTORS_51[0][1], VECTORS_51[0][2], VECTORS_51[0][3], VECTORS_51[0][4]),
+        (VECTORS_51[2][1], VECTORS_51[2][2], VECTORS_51[2][3], VECTORS_51[2][4]),
+    ],
     ids=["C1: 7 free cells", "C3: 8 free cells"],
 )
 def test_respawn_is_uniform_over_free_cells(players, coin, actions, after):
@@ -385,8 +415,11 @@ def test_random_play_follows_the_rules(seed, grid_size, rules, egocentric, max_c
     g = grid_size
     num_actions = 4 if rules == "loqa" else 5
     actions_seq = data.draw(
-        st.lists(st.tuples(st.integers(0, num_actions - 1), st.integers(0, num_actions - 1)),
-                 min_size=1, max_size=25)
+        st.lists(
+            st.tuples(st.integers(0, num_actions - 1), st.integers(0, num_actions - 1)),
+            min_size=1,
+            max_size=25,
+        )
     )
     space = game.observation_space
 
@@ -449,8 +482,12 @@ def test_random_play_follows_the_rules(seed, grid_size, rules, egocentric, max_c
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**63), payoffs=st.tuples(*[st.integers(-5, 5)] * 3),
-       rules=st.sampled_from(["loqa", "pax"]), data=st.data())
+@given(
+    seed=st.integers(0, 2**63),
+    payoffs=st.tuples(*[st.integers(-5, 5)] * 3),
+    rules=st.sampled_from(["loqa", "pax"]),
+    data=st.data(),
+)
 def test_custom_payoffs(seed, payoffs, rules, data):
     game, state, rng, buffers = batch(seed=seed, rules=rules, payoffs=payoffs)
     for _ in range(15):
@@ -493,8 +530,8 @@ def test_pettingzoo_episode_equals_vector_sub_env(kwargs):
                 {"player_0": int(actions[t, i, 0]), "player_1": int(actions[t, i, 1])}
             )
             for agent, seat in (("player_0", 0), ("player_1", 1)):
-                expected_obs = v_info["final_observation"][i, seat] if v_trunc[i] else (
-                    v_obs[i, seat]
+                expected_obs = (
+                    v_info["final_observation"][i, seat] if v_trunc[i] else (v_obs[i, seat])
                 )
                 np.testing.assert_array_equal(obs[agent], expected_obs)
                 assert rew[agent] == v_rew[i, seat]
@@ -581,8 +618,11 @@ def test_bad_arguments_reach_make_vec():
 @pytest.mark.parametrize(
     "action, error, match",
     [
-        (4, ValueError,
-         r"action of player_1 is out of range: got 4, expected an integer in \[0, 3\]"),
+        (
+            4,
+            ValueError,
+            r"action of player_1 is out of range: got 4, expected an integer in \[0, 3\]",
+        ),
         (-1, ValueError, "out of range: got -1"),
         (1.0, TypeError, "action of player_1 must be an integer in"),
         ("up", TypeError, "action of player_1 must be"),
@@ -619,8 +659,11 @@ def test_bad_aec_action_raises_at_once():
 @pytest.mark.parametrize(
     "actions, error, match",
     [
-        (np.zeros((4, 2), dtype=np.int64) + [[0, 5]], ValueError,
-         "player_1 in env 0 is out of range"),
+        (
+            np.zeros((4, 2), dtype=np.int64) + [[0, 5]],
+            ValueError,
+            "player_1 in env 0 is out of range",
+        ),
         (np.zeros((4, 2)), TypeError, "integer array"),
         (np.zeros((4, 3), dtype=np.int64), ValueError, r"must have shape \(4, 2\)"),
         (np.zeros(8, dtype=np.int64), ValueError, "must have shape"),

@@ -67,10 +67,12 @@ def test_ties_are_broken_uniformly():
 
 def test_reproducible_from_seed_and_from_uniforms():
     rng = np.random.default_rng(11)
-    obs = np.stack([
-        observation(3, tuple(rng.integers(0, 3, 2)), (0, 0), (1, 1), own=bool(k % 2))
-        for k in range(50)
-    ])
+    obs = np.stack(
+        [
+            observation(3, tuple(rng.integers(0, 3, 2)), (0, 0), (1, 1), own=bool(k % 2))
+            for k in range(50)
+        ]
+    )
     obs = obs[[k for k in range(50) if obs[k, 0, 1, 1] == 0]]  # me off the coin's cell
     a = always_cooperate(obs, np.random.default_rng(5))
     b = always_cooperate(obs, np.random.default_rng(5))
@@ -88,9 +90,7 @@ def test_egocentric_observations_give_the_same_moves():
     for seat in range(2):
         u = np.random.default_rng(seat).random((64, 4))
         for strategy in (always_defect, always_cooperate):
-            np.testing.assert_array_equal(
-                strategy(obs[:, seat], u), strategy(ego_obs[:, seat], u)
-            )
+            np.testing.assert_array_equal(strategy(obs[:, seat], u), strategy(ego_obs[:, seat], u))
 
 
 def test_ad_against_ad_grabs_every_coin_and_ac_never_steals():
@@ -134,8 +134,11 @@ def test_two_coin_observations_are_rejected():
 
 @pytest.mark.parametrize(
     "uniforms, match",
-    [(np.zeros((2, 4)), r"shape \(1, 4\)"), (np.full((1, 4), 1.0), r"in \[0, 1\)"),
-     (np.zeros((1, 4), dtype=np.int64), r"floats in \[0, 1\)")],
+    [
+        (np.zeros((2, 4)), r"shape \(1, 4\)"),
+        (np.full((1, 4), 1.0), r"in \[0, 1\)"),
+        (np.zeros((1, 4), dtype=np.int64), r"floats in \[0, 1\)"),
+    ],
 )
 def test_bad_uniforms(uniforms, match):
     obs = observation(3, (0, 0), (1, 1), (2, 2), own=True)

@@ -96,8 +96,10 @@ def test_truncation_only_at_max_cycles_and_autoreset():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=30),
-       st.sampled_from(sorted(PRESETS)))
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=30),
+    st.sampled_from(sorted(PRESETS)),
+)
 def test_rewards_and_observations_follow_the_table(joint_actions, preset):
     table = PRESETS[preset].table()
     env = matrix_game_v0.parallel_env(payoffs=preset, max_cycles=len(joint_actions))

@@ -65,8 +65,12 @@ def test_rewards_shares_and_observations_are_well_formed(config, seed, steps):
 
 
 @settings(max_examples=30, deadline=None)
-@given(config=configs, seed=st.integers(0, 2**40), max_cycles=st.integers(1, 4),
-       num_envs=st.integers(1, 5))
+@given(
+    config=configs,
+    seed=st.integers(0, 2**40),
+    max_cycles=st.integers(1, 4),
+    num_envs=st.integers(1, 5),
+)
 def test_single_env_equals_vector_sub_env(config, seed, max_cycles, num_envs):
     """Vector seed s: sub-env i behaves like a single env reset with seed s + i, across
     automatic resets (the single env is then reset without a seed, continuing its stream)."""

@@ -26,9 +26,9 @@ NUM_ITEMS = kernels.NUM_ITEMS
 
 def set_round(state: np.ndarray, env: int, pool, u0, u1) -> None:
     """Overwrite the upcoming round of game ``env`` in a state array."""
-    state[env, kernels.POOL:kernels.POOL + NUM_ITEMS] = pool
-    state[env, U_FIRST:U_FIRST + NUM_ITEMS] = u0
-    state[env, U_SECOND:U_SECOND + NUM_ITEMS] = u1
+    state[env, kernels.POOL : kernels.POOL + NUM_ITEMS] = pool
+    state[env, U_FIRST : U_FIRST + NUM_ITEMS] = u0
+    state[env, U_SECOND : U_SECOND + NUM_ITEMS] = u1
 
 
 # pool [1,1,1], u0 = [5,1,5], u1 = [1,5,1], computed by hand from the rules. Under "proportion"
@@ -69,8 +69,9 @@ def test_proportion_row_matches_the_spec_digits():
     env = negotiation_v0.parallel_env(prop_mode="proportion")
     env.reset(seed=0)
     set_round(env._state, 0, [1, 1, 1], [5, 1, 5], [1, 5, 1])
-    _, rewards, _, _, infos = env.step({"player_0": np.array([2, 0, 0]),
-                                        "player_1": np.array([1, 0, 0])})
+    _, rewards, _, _, infos = env.step(
+        {"player_0": np.array([2, 0, 0]), "player_1": np.array([1, 0, 0])}
+    )
     assert rewards["player_0"] == pytest.approx(0.2222, abs=5e-5)
     assert rewards["player_1"] == pytest.approx(0.02222, abs=5e-6)
     np.testing.assert_allclose(infos["player_0"]["share"], [2 / 3, 0, 0])
@@ -81,8 +82,7 @@ def test_divide_when_above_wastes_what_is_not_claimed():
     env = negotiation_v0.parallel_env()
     env.reset(seed=0)
     set_round(env._state, 0, [1, 1, 1], [5, 1, 5], [1, 5, 1])
-    _, _, _, _, infos = env.step({"player_0": np.array([2, 0, 0]),
-                                  "player_1": np.array([1, 0, 0])})
+    _, _, _, _, infos = env.step({"player_0": np.array([2, 0, 0]), "player_1": np.array([1, 0, 0])})
     np.testing.assert_allclose(infos["player_0"]["share"], [0.4, 0, 0])
     np.testing.assert_allclose(infos["player_1"]["share"], [0.2, 0, 0])
 
@@ -94,9 +94,10 @@ def test_observation_after_the_first_vector():
         env = negotiation_v0.parallel_env()
         env.reset(seed=seed)
         set_round(env._state, 0, [1, 1, 1], [5, 1, 5], [1, 5, 1])
-        observations, *_ = env.step({"player_0": np.array([5, 0, 5]),
-                                     "player_1": np.array([0, 5, 0])})
-        if env._state[0, U_FIRST:U_FIRST + NUM_ITEMS].tolist() == [1, 5, 5]:
+        observations, *_ = env.step(
+            {"player_0": np.array([5, 0, 5]), "player_1": np.array([0, 5, 0])}
+        )
+        if env._state[0, U_FIRST : U_FIRST + NUM_ITEMS].tolist() == [1, 5, 5]:
             break
     else:
         pytest.fail("no seed below 200 draws [1, 5, 5] second")
@@ -113,8 +114,8 @@ def test_first_observation_shows_the_round_and_no_claims():
     for seat, agent in enumerate(env.possible_agents):
         obs = observations[agent] * 10
         np.testing.assert_allclose(obs[0:3], [1, 1, 1], rtol=1e-6)
-        np.testing.assert_allclose(obs[3:6], state[kernels.UTILITY[seat]:][:3], rtol=1e-6)
-        np.testing.assert_allclose(obs[9:12], state[kernels.UTILITY[1 - seat]:][:3], rtol=1e-6)
+        np.testing.assert_allclose(obs[3:6], state[kernels.UTILITY[seat] :][:3], rtol=1e-6)
+        np.testing.assert_allclose(obs[9:12], state[kernels.UTILITY[1 - seat] :][:3], rtol=1e-6)
         assert not obs[6:9].any() and not obs[12:15].any()
     assert infos == {"player_0": {}, "player_1": {}}
 
@@ -132,8 +133,9 @@ def test_fixed_sampling_modes(sampling, pool, u0, u1):
     expected = np.array(pool + u0 + [0, 0, 0] + u1 + [0, 0, 0]) / 10
     np.testing.assert_array_equal(observations["player_0"], expected.astype(np.float32))
     for _ in range(3):
-        _, rewards, _, _, infos = env.step({"player_0": np.array([5, 0, 0]),
-                                            "player_1": np.array([0, 5, 0])})
+        _, rewards, _, _, infos = env.step(
+            {"player_0": np.array([5, 0, 0]), "player_1": np.array([0, 5, 0])}
+        )
         np.testing.assert_array_equal(infos["player_0"]["pool"], pool)
         np.testing.assert_array_equal(infos["player_0"]["utilities"], u0)
         np.testing.assert_array_equal(infos["player_1"]["utilities"], u1)

@@ -58,8 +58,8 @@ def test_expected_rewards_by_exact_enumeration(first, second):
     for u0 in draws:
         u1 = 6 - u0
         env.reset(seed=0)
-        env._state[0, kernels.UTILITY[0]:kernels.UTILITY[0] + 3] = u0
-        env._state[0, kernels.UTILITY[1]:kernels.UTILITY[1] + 3] = u1
+        env._state[0, kernels.UTILITY[0] : kernels.UTILITY[0] + 3] = u0
+        env._state[0, kernels.UTILITY[1] : kernels.UTILITY[1] + 3] = u1
         actions = {
             "player_0": act(first, observation(u0, u1), rng),
             "player_1": act(second, observation(u1, u0), rng),
@@ -99,9 +99,7 @@ def test_always_cooperate_claims():
     assert claims.dtype == np.int64
     np.testing.assert_array_equal(claims, [5, 0, 5])
     batch = np.stack([observation([1, 1, 5], [5, 5, 1]), observation([5, 5, 5], [1, 1, 1])])
-    np.testing.assert_array_equal(
-        strategies.always_cooperate(batch, rng), [[0, 0, 5], [5, 5, 5]]
-    )
+    np.testing.assert_array_equal(strategies.always_cooperate(batch, rng), [[0, 0, 5], [5, 5, 5]])
 
 
 def test_always_cooperate_breaks_ties_with_the_given_generator():

@@ -76,8 +76,13 @@ class AdvantageAlignmentConfig(OnPolicyConfig):
             )
         if self.clip_coef <= 0:
             raise ValueError(f"clip_coef must be positive, got {self.clip_coef}")
-        for name in ("update_epochs", "num_minibatches", "replay_capacity",
-                     "replay_push_every", "replay_snapshots"):
+        for name in (
+            "update_epochs",
+            "num_minibatches",
+            "replay_capacity",
+            "replay_push_every",
+            "replay_snapshots",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.num_minibatches > self.num_envs:

@@ -162,8 +162,12 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
         self.replay.maybe_push(agent.network, self.iteration)
         generator = torch.Generator().manual_seed(derive_seed(self.config.seed, self.iteration, 2))
         self._routing = self._snapshots.route(
-            agent.network, self.config.num_envs, int(replay_games[0]),
-            self.config.replay_snapshots, generator, layout="blocks",
+            agent.network,
+            self.config.num_envs,
+            int(replay_games[0]),
+            self.config.replay_snapshots,
+            generator,
+            layout="blocks",
         )
         seed = derive_seed(self.config.seed, self.iteration, 0)
         return rollout(self.env, [agent.policy, self._routing.seat_policy()], seed=seed)
@@ -197,8 +201,9 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
         batch = trajectory
         if count and len(buffer) >= count:
             fresh = torch.randperm(c.num_envs, generator=generator)[: c.num_envs - count]
-            batch = concat_games([trajectory.games(fresh.sort().values),
-                                  buffer.sample(count, generator)])
+            batch = concat_games(
+                [trajectory.games(fresh.sort().values), buffer.sample(count, generator)]
+            )
             self._replayed_games = torch.arange(c.num_envs - count, c.num_envs)
         try:
             metrics = super().update(batch)
@@ -225,8 +230,13 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
             agent = self.agents[0]
             critic = agent.target if agent.target is not None else agent.network
             values, advantages = seat_estimates(
-                critic, trajectory.observations[:, :, 1], trajectory.episode_starts,
-                rewards[..., 1], trajectory.dones, c.gamma, c.gae_lambda,
+                critic,
+                trajectory.observations[:, :, 1],
+                trajectory.episode_starts,
+                rewards[..., 1],
+                trajectory.dones,
+                c.gamma,
+                c.gae_lambda,
                 trajectory.next_observations[:, 1] if c.bootstrap_truncation else None,
             )
             estimates.values[..., 1] = values
@@ -235,8 +245,13 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
         for network, games in self._routing.snapshots() if self._routing is not None else ():
             index = torch.as_tensor(games)
             values, advantages = seat_estimates(
-                network, trajectory.observations[:, index, 1], trajectory.episode_starts[:, index],
-                rewards[:, index, 1], trajectory.dones[:, index], c.gamma, c.gae_lambda,
+                network,
+                trajectory.observations[:, index, 1],
+                trajectory.episode_starts[:, index],
+                rewards[:, index, 1],
+                trajectory.dones[:, index],
+                c.gamma,
+                c.gae_lambda,
                 trajectory.next_observations[index, 1] if c.bootstrap_truncation else None,
             )
             estimates.values[:, index, 1] = values
@@ -253,8 +268,12 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
         if c.critic_target != "gae":
             for seat in (0, 1):
                 estimates.returns[..., seat] = critic_targets(
-                    c.critic_target, rewards[..., seat], estimates.values[..., seat],
-                    estimates.advantages[..., seat], trajectory.dones, c.gamma,
+                    c.critic_target,
+                    rewards[..., seat],
+                    estimates.values[..., seat],
+                    estimates.advantages[..., seat],
+                    trajectory.dones,
+                    c.gamma,
                 )
         return estimates
 

@@ -79,10 +79,22 @@ def aa_ipd() -> AdvantageAlignmentConfig:
     iterations; 850 iterations, about 13 s per seed.
     """
     return AdvantageAlignmentConfig(
-        env_id="ipd_v0", self_play=True, num_envs=256, iterations=850, encoder="mlp",
-        hidden_sizes=(), aa_beta=10.0, lr=0.01, critic_lr=0.3, critic_loss="mse",
-        critic_warmup=30, target_tau=1.0, gae_lambda=0.0, critic_target="gae",
-        bootstrap_truncation=True, checkpoint_every=50,
+        env_id="ipd_v0",
+        self_play=True,
+        num_envs=256,
+        iterations=850,
+        encoder="mlp",
+        hidden_sizes=(),
+        aa_beta=10.0,
+        lr=0.01,
+        critic_lr=0.3,
+        critic_loss="mse",
+        critic_warmup=30,
+        target_tau=1.0,
+        gae_lambda=0.0,
+        critic_target="gae",
+        bootstrap_truncation=True,
+        checkpoint_every=50,
     )
 
 
@@ -112,8 +124,15 @@ def paa_negotiation_paper() -> ProximalAdvantageAlignmentConfig:
     """
     return ProximalAdvantageAlignmentConfig(
         **dict(
-            _NEGOTIATION_REFERENCE, num_envs=512, proximal=True, clip_coef=0.15, ent_coef=0.2,
-            aa_beta=0.05, update_epochs=2, num_minibatches=1, critic_target="mc",
+            _NEGOTIATION_REFERENCE,
+            num_envs=512,
+            proximal=True,
+            clip_coef=0.15,
+            ent_coef=0.2,
+            aa_beta=0.05,
+            update_epochs=2,
+            num_minibatches=1,
+            critic_target="mc",
             iterations=1000,
         )
     )
@@ -130,7 +149,10 @@ def paa_negotiation() -> ProximalAdvantageAlignmentConfig:
     """
     return ProximalAdvantageAlignmentConfig(
         **dict(
-            _NEGOTIATION_STATIONARY_CRITIC, proximal=True, ent_coef=0.02, anneal_lr=True,
+            _NEGOTIATION_STATIONARY_CRITIC,
+            proximal=True,
+            ent_coef=0.02,
+            anneal_lr=True,
             iterations=1000,
         )
     )
@@ -144,9 +166,15 @@ def paa_negotiation_continuous() -> ProximalAdvantageAlignmentConfig:
     """
     return ProximalAdvantageAlignmentConfig(
         **dict(
-            _NEGOTIATION_STATIONARY_CRITIC, env_kwargs={"max_cycles": 50, "continuous": True},
-            proximal=True, aa_beta=1.0, aa_beta_end=0.3, ent_coef=0.005, lr=3e-4,
-            iterations=2000, checkpoint_every=100,
+            _NEGOTIATION_STATIONARY_CRITIC,
+            env_kwargs={"max_cycles": 50, "continuous": True},
+            proximal=True,
+            aa_beta=1.0,
+            aa_beta_end=0.3,
+            ent_coef=0.005,
+            lr=3e-4,
+            iterations=2000,
+            checkpoint_every=100,
         )
     )
 
@@ -160,10 +188,19 @@ def aa_negotiation_continuous_paper() -> AdvantageAlignmentConfig:
     """
     return AdvantageAlignmentConfig(
         **dict(
-            _NEGOTIATION_REFERENCE, env_kwargs={"max_cycles": 50, "continuous": True},
-            num_envs=16384, lr=1e-3, aa_beta=3.0, max_grad_norm=1.0, log_prob_min=-10.0,
-            critic_target="mc", hidden_sizes=(512, 512), trajectory_replay_fraction=0.05,
-            trajectory_replay_capacity=100000, trajectory_replay_push=500, iterations=1000,
+            _NEGOTIATION_REFERENCE,
+            env_kwargs={"max_cycles": 50, "continuous": True},
+            num_envs=16384,
+            lr=1e-3,
+            aa_beta=3.0,
+            max_grad_norm=1.0,
+            log_prob_min=-10.0,
+            critic_target="mc",
+            hidden_sizes=(512, 512),
+            trajectory_replay_fraction=0.05,
+            trajectory_replay_capacity=100000,
+            trajectory_replay_push=500,
+            iterations=1000,
         )
     )
 
@@ -177,8 +214,13 @@ def aa_negotiation_continuous() -> AdvantageAlignmentConfig:
     """
     return AdvantageAlignmentConfig(
         **dict(
-            _NEGOTIATION_CPU, env_kwargs={"max_cycles": 50, "continuous": True}, aa_beta=3.0,
-            max_grad_norm=1.0, log_prob_min=-10.0, critic_target="mc", iterations=1000,
+            _NEGOTIATION_CPU,
+            env_kwargs={"max_cycles": 50, "continuous": True},
+            aa_beta=3.0,
+            max_grad_norm=1.0,
+            log_prob_min=-10.0,
+            critic_target="mc",
+            iterations=1000,
             checkpoint_every=100,
         )
     )
@@ -195,11 +237,27 @@ def aa_coin_paper() -> AdvantageAlignmentConfig:
     the games against a past self, entropy 0.01 and a target critic at tau 0.05.
     """
     return AdvantageAlignmentConfig(
-        env_id="coin_game_v0", env_kwargs={"max_cycles": 50}, self_play=True, num_envs=512,
-        gamma=0.96, lr=1e-3, critic_lr=1e-2, ent_coef=0.01, max_grad_norm=10.0, encoder="gru",
-        hidden_sizes=(64,), gru_size=64, aa_beta=1.0, aa_running_mean=True,
-        aa_normalize_first=True, target_tau=0.05, replay_fraction=0.5, replay_capacity=10000,
-        replay_push_every=10, iterations=6000, checkpoint_every=100,
+        env_id="coin_game_v0",
+        env_kwargs={"max_cycles": 50},
+        self_play=True,
+        num_envs=512,
+        gamma=0.96,
+        lr=1e-3,
+        critic_lr=1e-2,
+        ent_coef=0.01,
+        max_grad_norm=10.0,
+        encoder="gru",
+        hidden_sizes=(64,),
+        gru_size=64,
+        aa_beta=1.0,
+        aa_running_mean=True,
+        aa_normalize_first=True,
+        target_tau=0.05,
+        replay_fraction=0.5,
+        replay_capacity=10000,
+        replay_push_every=10,
+        iterations=6000,
+        checkpoint_every=100,
     )
 
 

@@ -214,17 +214,27 @@ class OnPolicyLearner(Learner):
                 terminals = torch.zeros_like(dones)
             next_values = torch.cat([values[1:], last.unsqueeze(0)])
             advantages = gae(
-                stack_seats(rewards, seats), values, next_values, dones, c.gamma, c.gae_lambda,
+                stack_seats(rewards, seats),
+                values,
+                next_values,
+                dones,
+                c.gamma,
+                c.gae_lambda,
                 terminals=terminals,
             )
             for name, x in (
-                ("values", values), ("advantages", advantages),
-                ("returns", advantages + values), ("lp", log_probs),
+                ("values", values),
+                ("advantages", advantages),
+                ("returns", advantages + values),
+                ("lp", log_probs),
             ):
                 out[name][:, :, list(seats)] = unstack_seats(x, n)
         return Estimates(
-            rewards=rewards, values=out["values"], advantages=out["advantages"],
-            returns=out["returns"], log_probs=out["lp"],
+            rewards=rewards,
+            values=out["values"],
+            advantages=out["advantages"],
+            returns=out["returns"],
+            log_probs=out["lp"],
         )
 
     def shape_advantages(self, estimates: Estimates, trajectory: Trajectory) -> torch.Tensor:

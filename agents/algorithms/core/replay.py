@@ -235,9 +235,7 @@ class TrajectoryReplayBuffer:
                     f"saved trajectory replay buffer has {saved.shape[axis]} games of {name}, "
                     f"expected {len(self)}"
                 )
-            store = torch.empty(
-                _with_games(saved.shape, axis, self.capacity), dtype=saved.dtype
-            )
+            store = torch.empty(_with_games(saved.shape, axis, self.capacity), dtype=saved.dtype)
             store.narrow(axis, 0, len(self)).copy_(saved)
             self._store[name] = store
 

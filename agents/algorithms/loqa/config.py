@@ -20,8 +20,14 @@ class LOQAConfig(LearnerConfig):
 
     #: on-policy fields LOQA configs carried (unused) before the learners were restructured
     retired_fields = (
-        "gae_lambda", "vf_coef", "critic_loss", "normalize_advantages", "bootstrap_truncation",
-        "encoder", "share_encoder", "log_std_init",
+        "gae_lambda",
+        "vf_coef",
+        "critic_loss",
+        "normalize_advantages",
+        "bootstrap_truncation",
+        "encoder",
+        "share_encoder",
+        "log_std_init",
     )
 
     num_envs: int = 512

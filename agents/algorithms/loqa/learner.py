@@ -171,9 +171,7 @@ class LOQALearner(Learner):
         """The network a LOQA checkpoint's weights fit (used by ``load_policy``)."""
         assert isinstance(config, LOQAConfig)
         if max_cycles is None:
-            max_cycles = int(config.env_kwargs.get("max_cycles", 0)) or _default_max_cycles(
-                config
-            )
+            max_cycles = int(config.env_kwargs.get("max_cycles", 0)) or _default_max_cycles(config)
         return LOQANetwork(observation_space, action_space, config, max_cycles)
 
     @classmethod
@@ -186,13 +184,16 @@ class LOQALearner(Learner):
         copy loads as a policy but cannot resume training. This keeps a Coin Game agent small.
         """
         config = {
-            **config, "critic_encoder": "mlp", "critic_hidden_sizes": [],
+            **config,
+            "critic_encoder": "mlp",
+            "critic_hidden_sizes": [],
             "critic_activation": "tanh",
         }
         obs_size = math.prod(spaces["observation"]["shape"])
         num_actions = spaces["action"]["n"]
-        actor = {k: v for k, v in network.items()
-                 if k.startswith(("actor_encoder.", "actor_logits."))}
+        actor = {
+            k: v for k, v in network.items() if k.startswith(("actor_encoder.", "actor_logits."))
+        }
         stub = {
             "q_head.weight": torch.zeros(num_actions, obs_size + 1),
             "q_head.bias": torch.zeros(num_actions),
@@ -231,8 +232,12 @@ class LOQALearner(Learner):
             return SnapshotRouting.current_only(current, c.num_envs)
         generator = torch.Generator().manual_seed(derive_seed(c.seed, self.iteration, 2))
         return self._snapshots.route(
-            current, c.num_envs, int(round(c.cur_agent_frac * c.num_envs)),
-            c.snapshots_per_batch, generator, layout="interleaved",
+            current,
+            c.num_envs,
+            int(round(c.cur_agent_frac * c.num_envs)),
+            c.snapshots_per_batch,
+            generator,
+            layout="interleaved",
         )
 
     def policies(self) -> list[Policy]:
@@ -328,8 +333,11 @@ class LOQALearner(Learner):
         # the observation after the last step continues its episode (row T of the values)
         ext_starts = torch.cat([starts, torch.zeros_like(starts[:1])])
         return _Columns(
-            own=side(True), opp=side(False), dones=trajectory.dones[:, games],
-            ext_starts=ext_starts, ext_times=_times(ext_starts),
+            own=side(True),
+            opp=side(False),
+            dones=trajectory.dones[:, games],
+            ext_starts=ext_starts,
+            ext_times=_times(ext_starts),
             widths=[len(s.games) for s in segments],
             opponents=[s.opponent for s in segments],
         )
@@ -354,8 +362,16 @@ class LOQALearner(Learner):
             )
             op_q, op_values = self._opponent_estimates(cols)
         op_log_probs = loqa_opponent_log_probs(
-            agent_log_probs, opp["rewards"], op_values, op_q, opp["actions"], c.gamma,
-            c.lambda_d, c.softmax_temp, cols.dones, stop_grad_normalizer=c.stop_grad_normalizer,
+            agent_log_probs,
+            opp["rewards"],
+            op_values,
+            op_q,
+            opp["actions"],
+            c.gamma,
+            c.lambda_d,
+            c.softmax_temp,
+            cols.dones,
+            stop_grad_normalizer=c.stop_grad_normalizer,
         )
         losses = loqa_actor_loss(
             agent_log_probs, op_log_probs, advantages, entropy, c.opponent_weight, c.ent_coef
@@ -372,7 +388,12 @@ class LOQALearner(Learner):
             target_q = target.q_values(own["ext"], cols.ext_starts, cols.ext_times)
             target_probs = target.log_policy(own["ext"], cols.ext_starts).exp()
             targets = q_critic_targets(
-                own["rewards"], own["actions"], target_q, c.gamma, cols.dones, target_probs,
+                own["rewards"],
+                own["actions"],
+                target_q,
+                c.gamma,
+                cols.dones,
+                target_probs,
                 mode=c.critic_mode,
                 bootstrap_at_done=c.bootstrap_end,
             )

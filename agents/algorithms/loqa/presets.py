@@ -21,12 +21,31 @@ def loqa_coin_iclr() -> LOQAConfig:
     pushed every 10.
     """
     return LOQAConfig(
-        env_id="coin_game_v0", env_kwargs={"grid_size": 3, "max_cycles": 50}, num_envs=512,
-        iterations=6000, self_play=True, lr=1e-3, critic_lr=1e-2, ent_coef=0.1, gamma=0.96,
-        actor_model="gru", hidden_sizes=(128, 128), gru_size=128, critic_encoder="gru",
-        critic_hidden_sizes=(64, 64), critic_gru_size=64, target_tau=0.01, lambda_d=0.9,
-        softmax_temp=1.0, max_grad_norm=1.0, critic_mode="mean", agent_buffer=True,
-        buffer_capacity=10000, buffer_push_every=10, cur_agent_frac=0.0, epsilon_greedy=0.0,
+        env_id="coin_game_v0",
+        env_kwargs={"grid_size": 3, "max_cycles": 50},
+        num_envs=512,
+        iterations=6000,
+        self_play=True,
+        lr=1e-3,
+        critic_lr=1e-2,
+        ent_coef=0.1,
+        gamma=0.96,
+        actor_model="gru",
+        hidden_sizes=(128, 128),
+        gru_size=128,
+        critic_encoder="gru",
+        critic_hidden_sizes=(64, 64),
+        critic_gru_size=64,
+        target_tau=0.01,
+        lambda_d=0.9,
+        softmax_temp=1.0,
+        max_grad_norm=1.0,
+        critic_mode="mean",
+        agent_buffer=True,
+        buffer_capacity=10000,
+        buffer_push_every=10,
+        cur_agent_frac=0.0,
+        epsilon_greedy=0.0,
     )
 
 
@@ -38,11 +57,27 @@ def loqa_ipd_logits() -> LOQAConfig:
     iterations.
     """
     return LOQAConfig(
-        env_id="ipd_v0", env_kwargs={"max_cycles": 50}, num_envs=2048, iterations=1000,
-        self_play=True, lr=1e-3, critic_lr=1e-2, ent_coef=0.0, gamma=0.96, actor_model="logits",
-        critic_encoder="mlp", critic_hidden_sizes=(16, 16), critic_activation="relu",
-        critic_time_input="raw", target_tau=0.01, lambda_d=0.9, softmax_temp=1.0,
-        max_grad_norm=0.0, critic_mode="mean", agent_buffer=False, cur_agent_frac=1.0,
+        env_id="ipd_v0",
+        env_kwargs={"max_cycles": 50},
+        num_envs=2048,
+        iterations=1000,
+        self_play=True,
+        lr=1e-3,
+        critic_lr=1e-2,
+        ent_coef=0.0,
+        gamma=0.96,
+        actor_model="logits",
+        critic_encoder="mlp",
+        critic_hidden_sizes=(16, 16),
+        critic_activation="relu",
+        critic_time_input="raw",
+        target_tau=0.01,
+        lambda_d=0.9,
+        softmax_temp=1.0,
+        max_grad_norm=0.0,
+        critic_mode="mean",
+        agent_buffer=False,
+        cur_agent_frac=1.0,
         epsilon_greedy=0.2,
     )
 
@@ -60,8 +95,15 @@ def loqa_ipd_cpu() -> LOQAConfig:
     per seed.
     """
     return replace(
-        loqa_ipd_logits(), num_envs=256, iterations=1000, lr=3e-3, critic_lr=0.03,
-        huber_delta=100.0, critic_updates=5, target_tau=0.1, bootstrap_end=False,
+        loqa_ipd_logits(),
+        num_envs=256,
+        iterations=1000,
+        lr=3e-3,
+        critic_lr=0.03,
+        huber_delta=100.0,
+        critic_updates=5,
+        target_tau=0.1,
+        bootstrap_end=False,
         actor_warmup=100,
     )
 
@@ -74,7 +116,10 @@ def aa_nb_coin() -> LOQAConfig:
     10); the Q-critic, not stored, is loqa_coin_iclr's.
     """
     return replace(
-        loqa_coin_iclr(), stop_grad_normalizer=True, hidden_sizes=(64,), gru_size=64,
+        loqa_coin_iclr(),
+        stop_grad_normalizer=True,
+        hidden_sizes=(64,),
+        gru_size=64,
         max_grad_norm=10.0,
     )
 

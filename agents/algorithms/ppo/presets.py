@@ -15,8 +15,14 @@ def ppo_ipd() -> PPOConfig:
     defected for good by then).
     """
     return PPOConfig(
-        env_id="ipd_v0", self_play=True, num_envs=256, iterations=100, encoder="mlp",
-        hidden_sizes=(), lr=0.01, checkpoint_every=50,
+        env_id="ipd_v0",
+        self_play=True,
+        num_envs=256,
+        iterations=100,
+        encoder="mlp",
+        hidden_sizes=(),
+        lr=0.01,
+        checkpoint_every=50,
     )
 
 
@@ -27,16 +33,27 @@ def ppo_negotiation() -> PPOConfig:
     otherwise: clip 0.2, 2 epochs, 4 minibatches).
     """
     return PPOConfig(
-        env_id="negotiation_v0", env_kwargs={"max_cycles": 50}, self_play=True, num_envs=256,
-        gamma=0.96, lr=1e-3, ent_coef=0.005, encoder="gru", hidden_sizes=(64,), gru_size=64,
-        iterations=600, checkpoint_every=50,
+        env_id="negotiation_v0",
+        env_kwargs={"max_cycles": 50},
+        self_play=True,
+        num_envs=256,
+        gamma=0.96,
+        lr=1e-3,
+        ent_coef=0.005,
+        encoder="gru",
+        hidden_sizes=(64,),
+        gru_size=64,
+        iterations=600,
+        checkpoint_every=50,
     )
 
 
 def ppo_negotiation_continuous() -> PPOConfig:
     """ppo_negotiation with continuous proposals (tanh-squashed Gaussian), 1000 iterations."""
     return replace(
-        ppo_negotiation(), env_kwargs={"max_cycles": 50, "continuous": True}, iterations=1000,
+        ppo_negotiation(),
+        env_kwargs={"max_cycles": 50, "continuous": True},
+        iterations=1000,
         checkpoint_every=100,
     )
 
