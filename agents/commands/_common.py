@@ -142,6 +142,14 @@ def load_agents(
     A bad spec, env id or env argument raises :class:`CommandError` with a one-line message.
     """
     from agents.evaluation.league import name_policies
+
+    return name_policies(load_agent_list(specs, env_id, kwargs, trust_pickle))
+
+
+def load_agent_list(
+    specs: list[str], env_id: str, kwargs: dict[str, Any], trust_pickle: bool = False
+) -> list[Any]:
+    """Load each agent spec, in order, keeping their names (``label=SPEC`` sets one)."""
     from agents.loading import AgentSpecError, load_agent
 
     check_game(env_id, kwargs)
@@ -151,4 +159,4 @@ def load_agents(
             agents.append(load_agent(spec, env_id, trust_pickle=trust_pickle, **kwargs))
         except (AgentSpecError, KeyError) as error:  # a user's typo: a message, not a traceback
             raise CommandError(str(error.args[0])) from None
-    return name_policies(agents)
+    return agents

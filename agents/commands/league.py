@@ -14,11 +14,13 @@ from agents.commands._common import (
     check_seed,
     check_writable,
     env_kwargs,
+    load_agent_list,
     load_agents,
     report,
 )
 from agents.evaluation import league
 from agents.evaluation.metrics import metric_names
+from agents.evaluation.seed_league import seed_league
 from agents.validation import NonFiniteError
 
 HELP = "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG"
@@ -43,12 +45,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="reward_per_step",
         help="table to print and plot (the CSV holds it too; the JSON holds every metric)",
     )
+    parser.add_argument(
+        "--seed-groups",
+        action="store_true",
+        help="agents with the same label (label=SPEC) are seeds of one algorithm: each cell "
+        "averages every pair of seeds between two groups, the LOQA and AA papers' protocol, "
+        "with each group's cross-seed and same-seed pairs also reported apart",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the agents, play every pair, write league.csv, league.json and league.png.
+    """Load the agents, play every pair, write league (or seed_league) .csv, .json and .png.
 
     Every argument, the ``--metric`` name and the ``--out`` folder are checked before the first
     match, so a typo does not throw a finished league away.
@@ -61,12 +70,18 @@ def run(args: argparse.Namespace) -> int:
         if args.metric not in known:
             raise CommandError(f"--metric {args.metric!r} is not a metric of {args.env}: {known}")
         check_writable(args.out, "--out", folder=True)
-        agents = load_agents(args.agents, args.env, kwargs, args.trust_pickle)
+        if args.seed_groups:
+            groups: dict[str, list] = {}
+            for agent in load_agent_list(args.agents, args.env, kwargs, args.trust_pickle):
+                groups.setdefault(agent.name, []).append(agent)
+        else:
+            agents = load_agents(args.agents, args.env, kwargs, args.trust_pickle)
     except CommandError as error:
         return report("league", error)
+    play = seed_league if args.seed_groups else league
     try:
-        result = league(
-            agents,
+        result = play(
+            groups if args.seed_groups else agents,
             args.env,
             episodes=args.episodes,
             num_envs=args.num_envs,
