@@ -381,6 +381,15 @@ class ActorCritic(nn.Module):
     def _flat(self, observations: torch.Tensor, batch_dims: int) -> torch.Tensor:
         return observations.reshape(*observations.shape[:batch_dims], -1)
 
+    def actor_parameters(self) -> list[nn.Parameter]:
+        """The actor's parameters: its encoder (the shared one, if shared) and its head."""
+        return [*self.actor_encoder.parameters(), *self.actor_head.parameters()]
+
+    def critic_parameters(self) -> list[nn.Parameter]:
+        """The critic's parameters: its encoder (the shared one, if shared) and the value head."""
+        encoder = self.critic_encoder or self.actor_encoder
+        return [*encoder.parameters(), *self.value_head.parameters()]
+
     def initial_state(self, batch: int) -> torch.Tensor:
         """Zero actor state for ``batch`` games."""
         return self.actor_encoder.initial_state(batch)

@@ -227,17 +227,17 @@ def memory_one_p_cooperate(network: torch.nn.Module) -> list[float]:
 
 
 def aa_reciprocity(seed: int) -> dict[str, float]:
-    """The aa_ipd preset for 400 iterations, and with beta = 0 for 100."""
+    """The aa_ipd preset for 500 iterations, and with beta = 0 for 200."""
     from agents.algorithms import preset_config
     from agents.algorithms.advantage_alignment import AdvantageAlignmentLearner
 
-    shaped = AdvantageAlignmentLearner(preset_config("aa_ipd", iterations=400, seed=seed))
+    shaped = AdvantageAlignmentLearner(preset_config("aa_ipd", iterations=500, seed=seed))
     naive = AdvantageAlignmentLearner(
-        preset_config("aa_ipd", aa_beta=0.0, iterations=400, seed=seed)
+        preset_config("aa_ipd", aa_beta=0.0, iterations=500, seed=seed)
     )
-    for _ in range(100):
+    for _ in range(200):
         naive.train_iteration()
-    for _ in range(400):
+    for _ in range(500):
         shaped.train_iteration()
     cc, _, dc, dd, _ = memory_one_p_cooperate(shaped.agents[0].network)
     naive_cc, _, naive_dc, _, _ = memory_one_p_cooperate(naive.agents[0].network)

@@ -405,13 +405,143 @@ def test_cli_trains_aa_and_paa_and_presets(tmp_path, capsys):
 
 # ---- learning -----------------------------------------------------------------------------------
 def test_aa_learns_reciprocity_in_the_ipd_where_the_naive_learner_defects():
-    """The aa_ipd preset, 400 iterations (~15 s): the aligned advantage turns self-play from
+    """The aa_ipd preset, 500 iterations (~20 s): the aligned advantage turns self-play from
     mutual defection to tit-for-tat-like play (P(C | CC) > 0.8, P(C | DC) > 0.5, P(C | DD) <
-    0.2); with beta = 0 (the shaping term dropped) the same learner only defects (P(C | CC) and
-    P(C | DC) < 0.2).
+    0.2); with beta = 0 (the shaping term dropped) the same learner, 200 iterations, only
+    defects (P(C | CC) and P(C | DC) < 0.2).
 
-    Margins over seeds 0-4 (benchmarks/learning_margins.py): P(C | CC) 0.91-0.96 and
-    P(C | DD) 0.065-0.086 (at least 0.114 inside), P(C | DC) 0.99; naive P(C | CC) 0.143-0.156
-    (at least 0.044 below 0.2, nine times the spread over seeds) and P(C | DC) 0.118-0.126.
+    Margins over seeds 0-4 (benchmarks/learning_margins.py): P(C | CC) 0.961-0.978 (at least
+    0.16 above 0.8), P(C | DC) 0.935-0.978, P(C | DD) 0.016-0.048 (at least 0.15 below 0.2);
+    naive P(C | CC) 0.049-0.116 (at least 0.084 below 0.2) and P(C | DC) 0.023-0.063.
     """
     CASES_BY_NAME["aa_reciprocity"].assert_checks(seed=0)
+
+
+# ---- the reference's optimisation loop, critic warm-up, the log-probability clamp ------------
+def actor_and_critic_only(network):
+    """Parameters of the actor alone and of the critic alone (no shared encoder)."""
+    return (
+        [*network.actor_encoder.parameters(), *network.actor_head.parameters()],
+        [*network.critic_encoder.parameters(), *network.value_head.parameters()],
+    )
+
+
+def moved(before, after):
+    return [not torch.equal(b, a) for b, a in zip(before, after, strict=True)]
+
+
+def test_critic_warmup_leaves_the_actor_entirely_alone():
+    # the entropy bonus used to move the actor during the warm-up; now nothing does
+    for separate in (False, True):
+        learner = AdvantageAlignmentLearner(
+            AdvantageAlignmentConfig(
+                **SMALL,
+                self_play=True,
+                share_encoder=False,
+                ent_coef=0.5,
+                critic_warmup=2,
+                separate_critic_optimizer=separate,
+            )
+        )
+        actor, critic = actor_and_critic_only(learner.agents[0].network)
+        before = [p.detach().clone() for p in (*actor, *critic)]
+        metrics = learner.train_iteration()
+        changed = moved(before, [p.detach() for p in (*actor, *critic)])
+        assert not any(changed[: len(actor)]), separate
+        assert any(changed[len(actor) :]), separate
+        assert metrics["policy_loss"] == 0.0 and metrics["entropy"] > 0
+        learner.train_iteration()
+        learner.train_iteration()  # after the warm-up the actor learns
+        assert any(moved(before[: len(actor)], [p.detach() for p in actor]))
+
+
+def test_separate_optimizers_step_actor_then_critic_each_with_its_own_clip(monkeypatch):
+    config = AdvantageAlignmentConfig(
+        **SMALL,
+        self_play=True,
+        share_encoder=True,
+        separate_critic_optimizer=True,
+        max_grad_norm=0.5,
+        critic_lr=0.02,
+    )
+    learner = AdvantageAlignmentLearner(config)
+    agent = learner.agents[0]
+    network = agent.network
+    actor_ids = {id(p) for p in network.actor_parameters()}
+    critic_ids = {id(p) for p in network.critic_parameters()}
+    shared = {id(p) for p in network.actor_encoder.parameters()}
+    assert shared <= actor_ids & critic_ids  # a shared encoder is stepped by both
+    assert {id(p) for g in agent.optimizer.param_groups for p in g["params"]} == actor_ids
+    critic_groups = agent.critic_optimizer.param_groups
+    assert {id(p) for g in critic_groups for p in g["params"]} == critic_ids
+    assert critic_groups[0]["lr"] == 0.02 and agent.optimizer.param_groups[0]["lr"] == config.lr
+    clipped = []
+    original = torch.nn.utils.clip_grad_norm_
+
+    def record(parameters, max_norm):
+        parameters = list(parameters)
+        clipped.append(({id(p) for p in parameters}, max_norm))
+        return original(parameters, max_norm)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", record)
+    learner.train_iteration()
+    assert [ids for ids, _ in clipped] == [actor_ids, critic_ids]  # actor first, each its own
+    assert all(norm == 0.5 for _, norm in clipped)
+    assert "critic_optimizer" in learner.state_dict()["agents"][0]  # it is saved for resuming
+
+
+def test_seat_by_seat_updates_each_seat_from_fresh_estimates():
+    config = AdvantageAlignmentConfig(**SMALL, self_play=True, seat_by_seat=True)
+    learner = AdvantageAlignmentLearner(config)
+    seen, estimated = [], []
+    update_agent, estimate = learner.update_agent, learner.estimate
+    learner.update_agent = lambda agent, batch, gen: (
+        seen.append(batch) or update_agent(agent, batch, gen)
+    )
+    learner.estimate = lambda trajectory: estimated.append(1) or estimate(trajectory)
+    trajectory = learner.collect()
+    learner.update(trajectory)
+    assert len(seen) == 2 and len(estimated) == 2
+    for seat, batch in enumerate(seen):  # one seat's B sequences each, in seat order
+        assert torch.equal(batch.actions, trajectory.actions[:, :, seat])
+    joint = AdvantageAlignmentLearner(AdvantageAlignmentConfig(**SMALL, self_play=True))
+    seen.clear()
+    update_agent = joint.update_agent
+    joint.update_agent = lambda agent, batch, gen: (
+        seen.append(batch) or update_agent(agent, batch, gen)
+    )
+    joint.update(joint.collect())
+    assert len(seen) == 1 and seen[0].actions.shape[1] == 2 * SMALL["num_envs"]
+
+
+def test_the_paper_presets_use_the_reference_loop():
+    for name in ("aa_negotiation_paper", "paa_negotiation_paper", "aa_coin_paper"):
+        config = preset_config(name)
+        assert config.separate_critic_optimizer and config.seat_by_seat, name
+        assert config.vf_coef == 1.0 and not config.normalize_advantages, name
+    for name in ("paa_negotiation", "paa_negotiation_continuous", "aa_ipd"):
+        assert not preset_config(name).separate_critic_optimizer, name  # our tuned recipes
+
+
+def test_log_prob_min_clamps_the_old_log_probabilities_too():
+    # new and old log-probabilities below the clamp: the ratio is exactly 1, so the proximal
+    # loss is -mean(A*); clamping the new ones alone would give a ratio of e^4 (clipped)
+    learner = ProximalAdvantageAlignmentLearner(
+        ProximalAdvantageAlignmentConfig(**SMALL, num_minibatches=1, log_prob_min=-10.0)
+    )
+    from agents.algorithms.core.on_policy import AgentBatch
+
+    log_probs = torch.full((3, 2), -14.0)
+    advantages = torch.tensor([[1.0, -2.0], [0.5, 0.5], [3.0, 1.0]])
+    batch = AgentBatch(
+        observations=torch.zeros(3, 2, 5),
+        starts=torch.zeros(3, 2, dtype=torch.bool),
+        actions=torch.zeros(3, 2, dtype=torch.long),
+        old_log_probs=torch.full((3, 2), -12.0),
+        advantages=advantages,
+        returns=torch.zeros(3, 2),
+        old_values=torch.zeros(3, 2),
+    )
+    loss, info = learner.policy_loss(log_probs, batch)
+    torch.testing.assert_close(loss, -advantages.mean())
+    assert info["clip_fraction"] == 0.0

@@ -44,14 +44,16 @@ class AdvantageAlignmentConfig(OnPolicyConfig):
     target_tau: float = 0.005
     """Polyak rate of the target critic used for advantages (the reference's 0.005)"""
     log_prob_min: float = 0.0
-    """clamp log-probabilities from below at this value in the actor loss, as the reference does
-    with -10 for continuous actions (0: no clamp)"""
+    """clamp log-probabilities (new and old alike) from below at this value in the actor loss,
+    as the reference does with -10 for continuous actions (0: no clamp)"""
     critic_lr: float = 0.0
-    """Adam learning rate of the critic's own parameters (value head, critic encoder); 0: lr.
-    LOQA's reference uses 10x the actor's rate"""
+    """Adam learning rate of the critic's own parameters (value head and critic encoder; with
+    separate_critic_optimizer, everything the critic reads); 0: lr. LOQA's reference uses 10x
+    the actor's rate"""
     critic_warmup: int = 0
-    """iterations at the start in which only the critic learns (the actor loss is zeroed), so
-    that A1 and A2 come from a fitted critic (0: none; not in the reference)"""
+    """iterations at the start in which only the critic learns (the actor, entropy bonus
+    included, is not updated), so that A1 and A2 come from a fitted critic (0: none; not in
+    the reference)"""
     replay_fraction: float = 0.0
     """share of the games in which seat 1 is a past snapshot of the agent (self-play only)"""
     replay_capacity: int = 10000

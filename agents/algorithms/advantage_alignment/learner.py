@@ -131,7 +131,7 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
     def make_agent(self, seats: tuple[int, ...]) -> Agent:
         """As :meth:`OnPolicyLearner.make_agent`, with the critic's parameters at ``critic_lr``."""
         agent = super().make_agent(seats)
-        if self.config.critic_lr > 0:
+        if self.config.critic_lr > 0 and not self.config.separate_critic_optimizer:
             network = agent.network
             critic = list(network.value_head.parameters())
             if network.critic_encoder is not None:
@@ -143,6 +143,14 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
                 lr=self.config.lr,
             )
         return agent
+
+    def critic_learning_rate(self) -> float:
+        """``critic_lr`` for the critic's own Adam (``lr`` when it is 0)."""
+        return self.config.critic_lr or self.config.lr
+
+    def actor_frozen(self) -> bool:
+        """During the ``critic_warmup`` iterations only the critic learns."""
+        return self.iteration < self.config.critic_warmup
 
     # ---- replay buffer ------------------------------------------------------------------------
     def replay_games(self) -> np.ndarray:
@@ -328,16 +336,20 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
     def policy_loss(
         self, log_probs: torch.Tensor, batch: AgentBatch
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """AA: ``-mean(A* log pi)``; PAA: the clipped surrogate with ``A*`` (batch.advantages)."""
+        """AA: ``-mean(A* log pi)``; PAA: the clipped surrogate with ``A*`` (batch.advantages).
+
+        With ``log_prob_min`` the new and the old log-probabilities are clamped alike, so the
+        proximal ratio compares like with like.
+        """
         c = self.config
-        if self.iteration < c.critic_warmup:
-            return 0.0 * log_probs.sum(), {}
+        old_log_probs = batch.old_log_probs
         if c.log_prob_min < 0:
             log_probs = log_probs.clamp(min=c.log_prob_min)
+            old_log_probs = old_log_probs.clamp(min=c.log_prob_min)
         if not c.proximal:
             return policy_gradient_loss(log_probs, batch.advantages), {}
-        loss = ppo_clipped_loss(log_probs, batch.old_log_probs, batch.advantages, c.clip_coef)
-        return loss, ppo_statistics(log_probs, batch.old_log_probs, c.clip_coef)
+        loss = ppo_clipped_loss(log_probs, old_log_probs, batch.advantages, c.clip_coef)
+        return loss, ppo_statistics(log_probs, old_log_probs, c.clip_coef)
 
     # ---- state --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

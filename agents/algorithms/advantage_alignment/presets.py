@@ -17,8 +17,27 @@ from agents.algorithms.advantage_alignment.config import (
 )
 from agents.algorithms.core.presets import collect_presets
 
+#: the reference's optimisation loop (eg:train.py, train_step and train_loop): separate actor
+#: and critic Adam steps with separate gradient clips, an unweighted critic loss, one update
+#: per seat in turn in self-play, and advantages not standardised
+_REFERENCE_LOOP: dict[str, Any] = {
+    "separate_critic_optimizer": True,
+    "seat_by_seat": True,
+    "vf_coef": 1.0,
+    "normalize_advantages": False,
+}
+
+#: the loop our CPU recipes were tuned with: one Adam step on the summed loss, one joint clip
+_JOINT_LOOP: dict[str, Any] = {
+    "separate_critic_optimizer": False,
+    "seat_by_seat": False,
+    "vf_coef": 0.5,
+    "normalize_advantages": True,
+}
+
 #: eg:configs/eg.yaml, the reference discrete Negotiation config (AA, not proximal)
 _NEGOTIATION_REFERENCE: dict[str, Any] = {
+    **_REFERENCE_LOOP,
     "env_id": "negotiation_v0",
     "env_kwargs": {"max_cycles": 50},
     "self_play": True,
@@ -57,6 +76,7 @@ _NEGOTIATION_CPU: dict[str, Any] = dict(
 #: beta 1
 _NEGOTIATION_STATIONARY_CRITIC: dict[str, Any] = dict(
     _NEGOTIATION_CPU,
+    **_JOINT_LOOP,
     share_encoder=False,
     aa_beta=1.0,
     aa_running_mean=False,
@@ -103,7 +123,8 @@ def aa_negotiation_paper() -> AdvantageAlignmentConfig:
 
     Batch 8192, GRU and MLP of width 512, beta 0.3 with the code's running mean, interpolate Huber
     critic, Polyak 0.005. Our GRU encoder has one GRU layer after the dense layers (the reference:
-    3). Infeasible on a 2-core CPU.
+    3). Infeasible on a 2-core CPU. The reference's optimisation loop: separate actor and critic
+    steps and clips, seat by seat, no advantage standardisation.
     """
     return AdvantageAlignmentConfig(**_NEGOTIATION_REFERENCE, iterations=1000)
 
@@ -112,7 +133,8 @@ def aa_negotiation() -> AdvantageAlignmentConfig:
     """CPU-sized discrete Negotiation AA.
 
     The reference config with 256 games per batch, a GRU of width 64 after one dense layer of 64, lr
-    1e-3 and a faster target critic (tau 0.05), 600 iterations.
+    1e-3 and a faster target critic (tau 0.05), 600 iterations. With the reference's optimisation
+    loop.
     """
     return AdvantageAlignmentConfig(**_NEGOTIATION_CPU)
 
@@ -120,7 +142,8 @@ def aa_negotiation() -> AdvantageAlignmentConfig:
 def paa_negotiation_paper() -> ProximalAdvantageAlignmentConfig:
     """The reference proximal Negotiation config (raz_meltingpot:configs/eg_proximal.yaml).
 
-    Clip 0.15, entropy 0.2, beta 0.05, 2 epochs, Monte-Carlo critic targets, batch 512.
+    Clip 0.15, entropy 0.2, beta 0.05, 2 epochs, Monte-Carlo critic targets, batch 512. The
+    reference's optimisation loop, as aa_negotiation_paper.
     """
     return ProximalAdvantageAlignmentConfig(
         **dict(
@@ -184,7 +207,8 @@ def aa_negotiation_continuous_paper() -> AdvantageAlignmentConfig:
 
     Tanh-squashed Gaussian proposals, not proximal, beta 3, T 50, batch 16384, lr 1e-3, entropy
     0.005, log-probs clamped at -10, grad clip 1, Monte-Carlo critic, trajectory replay buffer of
-    100000 games (500 pushed per batch, 5% of each batch replayed).
+    100000 games (500 pushed per batch, 5% of each batch replayed). The reference's optimisation
+    loop, as aa_negotiation_paper.
     """
     return AdvantageAlignmentConfig(
         **dict(
@@ -210,7 +234,7 @@ def aa_negotiation_continuous() -> AdvantageAlignmentConfig:
 
     Aa_negotiation_continuous_paper (beta 3, Monte-Carlo critic, log-probs clamped at -10, grad clip
     1, lr 1e-3) with 256 games per batch, a GRU of width 64 after one dense layer of 64, a faster
-    target critic (tau 0.05) and 1000 iterations.
+    target critic (tau 0.05) and 1000 iterations. With the reference's optimisation loop.
     """
     return AdvantageAlignmentConfig(
         **dict(
@@ -230,11 +254,12 @@ def aa_coin_paper() -> AdvantageAlignmentConfig:
     """Policy-gradient AA in the Coin Game 3x3, T 50, with the AA-NB checkpoints' settings.
 
     Most of the stored hyperparameters of the paper's Coin Game AA checkpoints (AA-NB in
-    MiladInk/loqa@32f50c9): actor lr 1e-3, critic lr 1e-2, grad clip 10, batch 512, GRU 64
-    after one dense layer, agent replay buffer of 10000 snapshots pushed every 10 iterations.
-    Differences: A* in the Melting Pot code's form (standardised A1 and A2, running mean, beta 1)
-    instead of LOQA's estimator with a stop-gradient normaliser (that is aa_nb_coin), half of
-    the games against a past self, entropy 0.01 and a target critic at tau 0.05.
+    MiladInk/loqa@32f50c9): actor lr 1e-3, critic lr 1e-2, grad clip 10, batch 512, GRU 64 after one
+    dense layer, agent replay buffer of 10000 snapshots pushed every 10 iterations. Differences: A*
+    in the Melting Pot code's form (standardised A1 and A2, running mean, beta 1) instead of LOQA's
+    estimator with a stop-gradient normaliser (that is aa_nb_coin), half of the games against a past
+    self, entropy 0.01 and a target critic at tau 0.05. With the AA reference's optimisation loop
+    (separate actor and critic steps and clips, seat by seat, no advantage standardisation).
     """
     return AdvantageAlignmentConfig(
         env_id="coin_game_v0",
@@ -258,6 +283,7 @@ def aa_coin_paper() -> AdvantageAlignmentConfig:
         replay_push_every=10,
         iterations=6000,
         checkpoint_every=100,
+        **_REFERENCE_LOOP,
     )
 
 

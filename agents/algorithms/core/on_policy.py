@@ -62,6 +62,15 @@ class OnPolicyConfig(LearnerConfig):
     """actor and critic read one encoder (as the Advantage Alignment configs); halves the cost"""
     log_std_init: float = -0.5
     """initial log standard deviation of continuous (Box) actions"""
+    separate_critic_optimizer: bool = False
+    """the actor's and the critic's parameters each get their own Adam and gradient clip,
+    stepped one after the other, the critic on vf_coef x its loss (the Advantage Alignment
+    reference's train_step; a shared encoder is stepped by both); off: one Adam step on the
+    summed loss with one joint clip"""
+    seat_by_seat: bool = False
+    """in self-play, update on one seat's sequences at a time, seat 0 then seat 1, each from
+    estimates made just before it (the Advantage Alignment reference trains agent_1 then
+    agent_2, one network in self-play); off: one update on both seats' sequences"""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -173,6 +182,17 @@ class OnPolicyLearner(Learner):
         if self.config.target_tau < 1.0:
             target = copy.deepcopy(network).requires_grad_(False)
         name = "learner" if len(seats) == 2 else f"learner_{seats[0]}"
+        if self.config.separate_critic_optimizer:
+            return Agent(
+                network=network,
+                optimizer=torch.optim.Adam(network.actor_parameters(), lr=self.config.lr),
+                target=target,
+                seats=seats,
+                policy=NetworkPolicy(network, name=name),
+                critic_optimizer=torch.optim.Adam(
+                    network.critic_parameters(), lr=self.critic_learning_rate()
+                ),
+            )
         return Agent(
             network=network,
             optimizer=torch.optim.Adam(network.parameters(), lr=self.config.lr),
@@ -180,6 +200,14 @@ class OnPolicyLearner(Learner):
             seats=seats,
             policy=NetworkPolicy(network, name=name),
         )
+
+    def critic_learning_rate(self) -> float:
+        """The critic's own Adam rate with ``separate_critic_optimizer`` (here: ``lr``)."""
+        return self.config.lr
+
+    def actor_frozen(self) -> bool:
+        """Whether this iteration's update leaves the actor alone (only the critic learns)."""
+        return False
 
     @torch.no_grad()
     def estimate(self, trajectory: Trajectory) -> Estimates:
@@ -253,13 +281,25 @@ class OnPolicyLearner(Learner):
         return None
 
     def update(self, trajectory: Trajectory) -> dict[str, float]:
-        """One learning step on ``trajectory`` (a batch of whole episodes); returns metrics."""
-        estimates = self.estimate(trajectory)
-        advantages = self.shape_advantages(estimates, trajectory)
-        generator = torch.Generator().manual_seed(derive_seed(self.config.seed, self.iteration, 1))
+        """One learning step on ``trajectory`` (a batch of whole episodes); returns metrics.
+
+        Every agent learns from estimates made before any of them moved; with
+        ``seat_by_seat`` a self-play agent steps once per seat, each from fresh estimates.
+        """
+        c = self.config
+        generator = torch.Generator().manual_seed(derive_seed(c.seed, self.iteration, 1))
         totals: dict[str, list[float]] = defaultdict(list)
-        for agent in self.agents:
-            seats, n = agent.seats, len(agent.seats)
+        steps = [
+            (agent, seats)
+            for agent in self.agents
+            for seats in ([(s,) for s in agent.seats] if c.seat_by_seat else [agent.seats])
+        ]
+        estimates = advantages = None
+        for agent, seats in steps:
+            if estimates is None or c.seat_by_seat:
+                estimates = self.estimate(trajectory)
+                advantages = self.shape_advantages(estimates, trajectory)
+            n = len(seats)
             batch = AgentBatch(
                 observations=stack_seats(trajectory.observations, seats),
                 starts=trajectory.episode_starts.repeat(1, n),
@@ -272,12 +312,12 @@ class OnPolicyLearner(Learner):
             columns = self.training_columns(seats, trajectory.num_envs)
             if columns is not None:
                 batch = batch.columns(columns)
-            if self.config.normalize_advantages:
+            if c.normalize_advantages:
                 batch.advantages = normalize_advantages(batch.advantages)
             for name, value in self.update_agent(agent, batch, generator).items():
                 totals[name].append(value)
             if agent.target is not None:
-                polyak_update(agent.target, agent.network, self.config.target_tau)
+                polyak_update(agent.target, agent.network, c.target_tau)
         return {name: float(np.mean(values)) for name, values in totals.items()}
 
     def update_agent(
@@ -295,29 +335,84 @@ class OnPolicyLearner(Learner):
             )
             for index in order.chunk(self.num_minibatches):
                 minibatch = batch.columns(index)
-                dist, values = agent.network(minibatch.observations, minibatch.starts)
-                log_probs = dist.log_prob(minibatch.actions)
-                policy_loss, info = self.policy_loss(log_probs, minibatch)
-                value_loss = CRITIC_LOSSES[c.critic_loss](values, minibatch.returns)
-                entropy = dist.entropy(generator).mean()
-                loss = policy_loss + c.vf_coef * value_loss - c.ent_coef * entropy
-                agent.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if c.max_grad_norm > 0:
-                    torch.nn.utils.clip_grad_norm_(agent.network.parameters(), c.max_grad_norm)
-                agent.optimizer.step()
-                stats["policy_loss"].append(policy_loss.item())
-                stats["value_loss"].append(value_loss.item())
-                stats["entropy"].append(entropy.item())
-                for name, value in info.items():
+                if c.separate_critic_optimizer:
+                    step_stats = self._actor_then_critic_step(agent, minibatch, generator)
+                else:
+                    step_stats = self._joint_step(agent, minibatch, generator)
+                for name, value in step_stats.items():
                     stats[name].append(value)
         return {name: float(np.mean(values)) for name, values in stats.items()}
+
+    def _actor_terms(
+        self, agent: Agent, minibatch: AgentBatch, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, float]]:
+        """The policy loss (zero while :meth:`actor_frozen`), entropy, values, its statistics."""
+        dist, values = agent.network(minibatch.observations, minibatch.starts)
+        if self.actor_frozen():
+            policy_loss, info = torch.zeros(()), {}
+        else:
+            policy_loss, info = self.policy_loss(dist.log_prob(minibatch.actions), minibatch)
+        # measured (and its draws made) either way, so a run's random stream is the same
+        entropy = dist.entropy(generator).mean()
+        return policy_loss, entropy, values, info
+
+    def _joint_step(
+        self, agent: Agent, minibatch: AgentBatch, generator: torch.Generator
+    ) -> dict[str, float]:
+        """One Adam step on policy loss + vf_coef x critic loss - ent_coef x entropy."""
+        c = self.config
+        policy_loss, entropy, values, info = self._actor_terms(agent, minibatch, generator)
+        value_loss = CRITIC_LOSSES[c.critic_loss](values, minibatch.returns)
+        if self.actor_frozen():
+            loss = c.vf_coef * value_loss
+        else:
+            loss = policy_loss + c.vf_coef * value_loss - c.ent_coef * entropy
+        agent.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if c.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(agent.network.parameters(), c.max_grad_norm)
+        agent.optimizer.step()
+        return _step_stats(policy_loss, value_loss, entropy, info)
+
+    def _actor_then_critic_step(
+        self, agent: Agent, minibatch: AgentBatch, generator: torch.Generator
+    ) -> dict[str, float]:
+        """An actor step (its own clip), then a critic step on the values after it."""
+        c = self.config
+        network = agent.network
+        policy_loss, entropy, _, info = self._actor_terms(agent, minibatch, generator)
+        if not self.actor_frozen():
+            agent.optimizer.zero_grad(set_to_none=True)
+            (policy_loss - c.ent_coef * entropy).backward()
+            if c.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(network.actor_parameters(), c.max_grad_norm)
+            agent.optimizer.step()
+        assert agent.critic_optimizer is not None
+        values = network.values(minibatch.observations, minibatch.starts)
+        value_loss = CRITIC_LOSSES[c.critic_loss](values, minibatch.returns)
+        agent.critic_optimizer.zero_grad(set_to_none=True)
+        (c.vf_coef * value_loss).backward()
+        if c.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(network.critic_parameters(), c.max_grad_norm)
+        agent.critic_optimizer.step()
+        return _step_stats(policy_loss, value_loss, entropy, info)
 
     def policy_loss(
         self, log_probs: torch.Tensor, batch: AgentBatch
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Compute the actor's loss on a minibatch: the policy gradient ``-mean(log pi * A)``."""
         return policy_gradient_loss(log_probs, batch.advantages), {}
+
+
+def _step_stats(
+    policy_loss: torch.Tensor, value_loss: torch.Tensor, entropy: torch.Tensor, info: dict
+) -> dict[str, float]:
+    return {
+        "policy_loss": policy_loss.item(),
+        "value_loss": value_loss.item(),
+        "entropy": entropy.item(),
+        **info,
+    }
 
 
 __all__ = [
