@@ -35,6 +35,7 @@ from gymnasium import spaces
 
 import socialdilemmas
 from agents.algorithms import ALGORITHMS, Learner, LearnerConfig
+from agents.devices import resolve_device
 from agents.nn import NetworkPolicy
 from agents.policy import Policy
 
@@ -375,6 +376,7 @@ def load_policy(
     deterministic: bool = False,
     env: socialdilemmas.VectorEnv | None = None,
     name: str | None = None,
+    device: str = "cpu",
 ) -> NetworkPolicy:
     """Load the policy that played ``seat`` in the checkpointed run, to play any seat anywhere.
 
@@ -384,10 +386,13 @@ def load_policy(
         deterministic: play the most likely action instead of sampling.
         env: the game it will play; its spaces must match the checkpoint's (checked).
         name: label in tables (default: the file name and seat).
+        device: where the network acts (``"auto"``: CUDA when available); the observations
+            move there once per step.
 
     """
     payload = read_checkpoint(path)
     config = checkpoint_config(payload, path)
+    target_device = resolve_device(device)
     if env is None:
         env = socialdilemmas.make_vec(config.env_id, 1, **config.env_kwargs)
     _check_spaces(payload, env.single_observation_space, env.single_action_space, path)
@@ -409,4 +414,4 @@ def load_policy(
         ) from error
     network.eval()
     label = name or f"{Path(path).stem}[{seat}]"
-    return NetworkPolicy(network, name=label, deterministic=deterministic)
+    return NetworkPolicy(network.to(target_device), name=label, deterministic=deterministic)

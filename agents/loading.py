@@ -58,7 +58,14 @@ class AgentSpecError(ValueError):
     """An agent spec that names nothing loadable, with the reason."""
 
 
-def load_agent(spec: str, env_id: str, *, trust_pickle: bool = False, **env_kwargs: Any) -> Policy:
+def load_agent(
+    spec: str,
+    env_id: str,
+    *,
+    trust_pickle: bool = False,
+    device: str = "cpu",
+    **env_kwargs: Any,
+) -> Policy:
     """Load the agent named by ``spec`` to play ``env_id`` (see the module docstring).
 
     Args:
@@ -66,6 +73,7 @@ def load_agent(spec: str, env_id: str, *, trust_pickle: bool = False, **env_kwar
         env_id: the game it will play (factories and scripted strategies depend on it).
         trust_pickle: let SB3 unpickle an ``sb3:`` model's ``data`` (runs any code in it);
             needed only for models that cannot be rebuilt from their weights alone.
+        device: where a checkpoint's network acts (``"auto"``: CUDA when available).
         **env_kwargs: the env's arguments, passed to scripted strategies and factories.
 
     Raises:
@@ -81,12 +89,17 @@ def load_agent(spec: str, env_id: str, *, trust_pickle: bool = False, **env_kwar
     labelled = _LABEL.match(spec)
     if labelled and not Path(spec).exists():
         label, spec = labelled["label"], labelled["spec"]
-    policy = _load(spec, canonical_id(env_id), game, env_kwargs, trust_pickle)
+    policy = _load(spec, canonical_id(env_id), game, env_kwargs, trust_pickle, device)
     return as_policy(policy, name=label, action_space=game.action_space)
 
 
 def _load(
-    spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any], trust_pickle: bool = False
+    spec: str,
+    env_id: str,
+    game: Any,
+    env_kwargs: dict[str, Any],
+    trust_pickle: bool = False,
+    device: str = "cpu",
 ) -> Policy:
     if spec.startswith("sb3:"):
         return _load_sb3(spec[len("sb3:") :], game, trust_pickle)
@@ -100,7 +113,7 @@ def _load(
             path = baseline_path(spec[len("baseline:") :])
         except KeyError as error:
             raise AgentSpecError(str(error.args[0])) from None
-        return _load(str(path), env_id, game, env_kwargs)
+        return _load(str(path), env_id, game, env_kwargs, device=device)
     module_spec = _MODULE_SPEC.match(spec)
     if module_spec and not Path(spec).exists():
         return _load_factory(
@@ -116,7 +129,7 @@ def _load(
             ) from error
         env = socialdilemmas.make_vec(env_id, 1, **env_kwargs)  # lets it check the spaces
         try:
-            return load_policy(spec, env=env)
+            return load_policy(spec, env=env, device=device)
         except ValueError as error:  # CheckpointError: the message names the file and problem
             raise AgentSpecError(f"agent {spec!r}: {error}") from error
     raise AgentSpecError(

@@ -30,6 +30,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional as F
 
+from agents.devices import draw_device
 from agents.policy import Policy
 from agents.validation import NonFiniteError
 
@@ -121,7 +122,7 @@ class GRUEncoder(nn.Module):
         features = self.pre(x)
         if not bool(starts[1:].any()):
             return self.gru(features)[0]
-        state = self.initial_state(x.shape[1])
+        state = features.new_zeros(x.shape[1], self.output_size)
         outputs = []
         for t in range(x.shape[0]):
             state = state * (~starts[t]).unsqueeze(-1).to(state.dtype)
@@ -206,7 +207,10 @@ class CategoricalDistribution:
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw actions (Gumbel-max, so the draw uses ``generator``); NonFiniteError on NaN."""
         self._check_finite()
-        u = torch.rand(self.log_p.shape, generator=generator).clamp_(1e-12, 1.0)
+        u = torch.rand(
+            self.log_p.shape, generator=generator, device=draw_device(generator, self.log_p)
+        ).to(self.log_p.device)
+        u = u.clamp_(1e-12, 1.0)
         return self._shape(torch.argmax(self.log_p - torch.log(-torch.log(u)), dim=-1))
 
     def mode(self) -> torch.Tensor:
@@ -253,7 +257,9 @@ class TanhGaussianDistribution:
         return (gaussian - log_dtanh - torch.log(self.scale)).sum(-1)
 
     def _rsample_u(self, generator: torch.Generator | None) -> torch.Tensor:
-        noise = torch.randn(self.mean.shape, generator=generator)
+        noise = torch.randn(
+            self.mean.shape, generator=generator, device=draw_device(generator, self.mean)
+        ).to(self.mean.device)
         return self.mean + self.log_std.exp() * noise
 
     def _check_finite(self) -> None:
@@ -437,9 +443,14 @@ class NetworkPolicy(Policy):
         self._generator = torch.Generator()
         self._generator.seed()
 
+    @property
+    def device(self) -> torch.device:
+        """The device of the network's parameters (where it acts)."""
+        return next(self.network.parameters()).device
+
     def reset(self, num_envs: int, seed: int | None = None) -> None:
         """Zero the recurrent state of ``num_envs`` games and restart sampling from ``seed``."""
-        self._state = self.network.initial_state(num_envs)
+        self._state = self.network.initial_state(num_envs).to(self.device)
         if seed is None:
             self._generator.seed()
         else:
@@ -448,16 +459,21 @@ class NetworkPolicy(Policy):
     def act_with_log_probs(
         self, observations: np.ndarray, episode_starts: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Sample (or take the mode of) one action per game; also its log-probability."""
-        obs = torch.as_tensor(observations, dtype=torch.float32)
-        starts = torch.as_tensor(episode_starts, dtype=torch.bool)
-        if self._state.shape[0] != obs.shape[0]:
-            self._state = self.network.initial_state(obs.shape[0])
+        """Sample (or take the mode of) one action per game; also its log-probability.
+
+        The observations move to the network's device in one transfer, the actions and
+        log-probabilities come back in one each.
+        """
+        device = self.device
+        obs = torch.as_tensor(observations, dtype=torch.float32, device=device)
+        starts = torch.as_tensor(episode_starts, dtype=torch.bool, device=device)
+        if self._state.shape[0] != obs.shape[0] or self._state.device != device:
+            self._state = self.network.initial_state(obs.shape[0]).to(device)
         with torch.no_grad():
             dist, self._state = self.network.act_step(obs, self._state, starts)
             actions = dist.mode() if self.deterministic else dist.sample(self._generator)
             log_probs = dist.log_prob(actions)
-        return actions.numpy(), log_probs.numpy()
+        return actions.cpu().numpy(), log_probs.cpu().numpy()
 
     def act(self, observations: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
         """Actions only."""

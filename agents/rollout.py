@@ -68,9 +68,24 @@ class Trajectory:
         """Number of games ``B``."""
         return self.rewards.shape[1]
 
+    @property
+    def device(self) -> torch.device:
+        """Where the tensors are (the rollout makes them on the CPU)."""
+        return self.rewards.device
+
+    def to(self, device: torch.device | str) -> Trajectory:
+        """The same trajectory on ``device`` (itself when it is there already)."""
+        device = torch.device(device)
+        if self.device == device:
+            return self
+        return Trajectory(
+            **{name: getattr(self, name).to(device) for name in GAME_AXES},
+            info={name: value.to(device) for name, value in self.info.items()},
+        )
+
     def games(self, index: torch.Tensor) -> Trajectory:
         """Return the games ``index`` (a 1-D index or boolean mask over the ``B`` games)."""
-        index = torch.as_tensor(index)
+        index = torch.as_tensor(index, device=self.device)
         return Trajectory(
             **{
                 name: getattr(self, name)[(slice(None),) * axis + (index,)]

@@ -5,7 +5,7 @@ games as ``2 * num_envs`` single-agent envs: copy ``2 * i + seat`` is seat ``sea
 ``i`` (the env-major order :func:`agents.rollout.rollout` uses for self-play). One SB3 model then
 plays both seats of every game, which is the parameter-sharing self-play of the PettingZoo SB3
 tutorials, without SuperSuit: SuperSuit's ``ConcatVecEnv`` has no ``seed`` method, so
-``PPO(..., seed=0)`` crashes on it (ECOSYSTEM.md 2.1), and its copies start from one pickled
+``PPO(..., seed=0)`` crashes on it (`AttributeError`), and its copies start from one pickled
 state. Here the batch is stepped by one kernel call and seeded per game.
 
 >>> from stable_baselines3 import PPO

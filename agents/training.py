@@ -138,6 +138,7 @@ def resume(
     iterations: int | None = None,
     progress: bool = True,
     opponent: Policy | None = None,
+    device: str | None = None,
 ) -> Learner:
     """Continue the run saved in ``checkpoint`` up to its (or a new) number of iterations.
 
@@ -150,10 +151,14 @@ def resume(
             the checkpoint's own iteration.
         progress: show a progress bar.
         opponent: the fixed seat-1 opponent, for a run that was trained against one.
+        device: continue on this device instead of the saved config's (a run started on a GPU
+            can continue on a CPU and the other way round).
 
     """
     checkpoint = Path(checkpoint)
-    overrides = {} if iterations is None else {"iterations": int(iterations)}
+    overrides: dict = {} if iterations is None else {"iterations": int(iterations)}
+    if device is not None:
+        overrides["device"] = device
     learner = restore_learner(checkpoint, opponent=opponent, **overrides)
     if iterations is not None and int(iterations) < learner.iteration:
         raise ValueError(

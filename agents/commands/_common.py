@@ -51,6 +51,12 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
         "--num-envs", type=int, default=None, help="games side by side (default: all episodes)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every match")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where checkpoint agents act: cpu, cuda, ... or auto (CUDA when available); the "
+        "games run on the CPU (default: cpu)",
+    )
     add_trust_pickle_argument(parser)
 
 
@@ -135,7 +141,11 @@ def check_writable(path: Path, option: str, folder: bool = False) -> None:
 
 
 def load_agents(
-    specs: list[str], env_id: str, kwargs: dict[str, Any], trust_pickle: bool = False
+    specs: list[str],
+    env_id: str,
+    kwargs: dict[str, Any],
+    trust_pickle: bool = False,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Load each agent spec; return ``{unique name: policy}`` in the given order.
 
@@ -143,20 +153,31 @@ def load_agents(
     """
     from agents.evaluation.league import name_policies
 
-    return name_policies(load_agent_list(specs, env_id, kwargs, trust_pickle))
+    return name_policies(load_agent_list(specs, env_id, kwargs, trust_pickle, device))
 
 
 def load_agent_list(
-    specs: list[str], env_id: str, kwargs: dict[str, Any], trust_pickle: bool = False
+    specs: list[str],
+    env_id: str,
+    kwargs: dict[str, Any],
+    trust_pickle: bool = False,
+    device: str = "cpu",
 ) -> list[Any]:
     """Load each agent spec, in order, keeping their names (``label=SPEC`` sets one)."""
+    from agents.devices import resolve_device
     from agents.loading import AgentSpecError, load_agent
 
     check_game(env_id, kwargs)
+    try:
+        resolve_device(device)
+    except (TypeError, ValueError) as error:
+        raise CommandError(f"--device: {error}") from None
     agents = []
     for spec in specs:
         try:
-            agents.append(load_agent(spec, env_id, trust_pickle=trust_pickle, **kwargs))
+            agents.append(
+                load_agent(spec, env_id, trust_pickle=trust_pickle, device=device, **kwargs)
+            )
         except (AgentSpecError, KeyError) as error:  # a user's typo: a message, not a traceback
             raise CommandError(str(error.args[0])) from None
     return agents

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         kwargs = env_kwargs(args.env_arg)
         if args.json is not None:
             check_writable(args.json, "--json")
-        agents = load_agents([args.agent_a, args.agent_b], args.env, kwargs, args.trust_pickle)
+        agents = load_agents(
+            [args.agent_a, args.agent_b], args.env, kwargs, args.trust_pickle, args.device
+        )
     except CommandError as error:
         return report("evaluate", error)
     policy_a, policy_b = agents.values()

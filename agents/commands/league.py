@@ -72,10 +72,12 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.out, "--out", folder=True)
         if args.seed_groups:
             groups: dict[str, list] = {}
-            for agent in load_agent_list(args.agents, args.env, kwargs, args.trust_pickle):
+            for agent in load_agent_list(
+                args.agents, args.env, kwargs, args.trust_pickle, args.device
+            ):
                 groups.setdefault(agent.name, []).append(agent)
         else:
-            agents = load_agents(args.agents, args.env, kwargs, args.trust_pickle)
+            agents = load_agents(args.agents, args.env, kwargs, args.trust_pickle, args.device)
     except CommandError as error:
         return report("league", error)
     play = seed_league if args.seed_groups else league

@@ -32,7 +32,7 @@ from agents.config_cli import add_config_arguments, all_field_names, given_field
 HELP = "train a learner (naive actor-critic, PPO, ...) and write a run folder"
 
 #: config fields that a resumed run may change
-RESUMABLE_OVERRIDES = ("iterations",)
+RESUMABLE_OVERRIDES = ("iterations", "device")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 iterations=given.get("iterations"),
                 progress=not args.no_progress,
                 opponent=opponent,
+                device=given.get("device"),
             )
         else:
             algo, values = _algorithm_and_values(args, given)

@@ -212,7 +212,7 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
             batch = concat_games(
                 [trajectory.games(fresh.sort().values), buffer.sample(count, generator)]
             )
-            self._replayed_games = torch.arange(c.num_envs - count, c.num_envs)
+            self._replayed_games = torch.arange(c.num_envs - count, c.num_envs, device=self.device)
         try:
             metrics = super().update(batch)
         finally:
@@ -251,7 +251,7 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
             estimates.advantages[..., 1] = advantages
             estimates.returns[..., 1] = advantages + values
         for network, games in self._routing.snapshots() if self._routing is not None else ():
-            index = torch.as_tensor(games)
+            index = torch.as_tensor(games, device=trajectory.device)
             values, advantages = seat_estimates(
                 network,
                 trajectory.observations[:, index, 1],
@@ -331,7 +331,7 @@ class AdvantageAlignmentLearner(OnPolicyLearner):
         keep = []
         for i, seat in enumerate(seats):
             keep += [i * num_envs + b for b in range(num_envs) if seat == 0 or b not in replay]
-        return torch.as_tensor(keep, dtype=torch.int64)
+        return torch.as_tensor(keep, dtype=torch.int64, device=self.device)
 
     def policy_loss(
         self, log_probs: torch.Tensor, batch: AgentBatch

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from agents.devices import check_device_name
 from agents.validation import check_config_fields
 from socialdilemmas.registration import canonical_id
 
@@ -60,6 +61,9 @@ class LearnerConfig:
     """GRU state width"""
     torch_threads: int = 1
     """torch intra-op threads (1 is fastest for these small networks)"""
+    device: str = "cpu"
+    """torch device of the networks and the update: cpu, cuda, cuda:1, ... or auto (CUDA when
+    available); the environments always run on the CPU"""
     checkpoint_every: int = 50
     """save a checkpoint every this many iterations (0: only the final one)"""
     stop_reward: float | None = None
@@ -90,6 +94,7 @@ class LearnerConfig:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
         if not 0.0 < self.target_tau <= 1.0:
             raise ValueError(f"target_tau must be in (0, 1], got {self.target_tau}")
+        check_device_name(self.device)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready field values."""

@@ -24,7 +24,8 @@ Seat groups: ``self_play`` trains one agent that plays both seats; otherwise two
 agents each train on their own seat; with a fixed ``opponent`` policy in seat 1, only seat 0
 learns. Every random draw comes from a seed derived from ``(seed, iteration, purpose)``
 (:func:`agents.seeding.derive_seed`), so a run is reproducible and a resumed run continues
-exactly.
+exactly. ``config.device`` places the networks and the update (:mod:`agents.devices`); the
+rollout runs on the CPU environments and an update moves its batch to the device once.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from torch import nn
 
 import socialdilemmas
 from agents.algorithms.core.config import LearnerConfig
+from agents.devices import resolve_device
 from agents.game_metrics import game_metrics
 from agents.nn import NetworkPolicy
 from agents.policy import Policy
@@ -88,6 +90,8 @@ class Learner(ABC):
                 f"got {type(config).__name__}"
             )
         self.config = config
+        #: where the networks and the update live (the env stays on the CPU)
+        self.device = resolve_device(config.device)
         self.env = socialdilemmas.make_vec(
             config.env_id, config.num_envs, copy=False, **config.env_kwargs
         )
@@ -131,8 +135,9 @@ class Learner(ABC):
         return config, network
 
     def make_network(self) -> nn.Module:
-        """Build a fresh network for this env's spaces, shaped by the config."""
-        return self.build_policy_network(self.config, self.observation_space, self.action_space)
+        """Build a fresh network for this env's spaces, shaped by the config, on the device."""
+        network = self.build_policy_network(self.config, self.observation_space, self.action_space)
+        return network.to(self.device)
 
     @abstractmethod
     def make_agent(self, seats: tuple[int, ...]) -> Agent:

@@ -217,7 +217,8 @@ class OnPolicyLearner(Learner):
         T, B = trajectory.num_steps, trajectory.num_envs
         # NaN stays in a seat that no agent of this learner plays (a fixed opponent's)
         names = ("values", "advantages", "returns", "lp")
-        out = {name: torch.full((T, B, 2), float("nan")) for name in names}
+        device = trajectory.device
+        out = {name: torch.full((T, B, 2), float("nan"), device=device) for name in names}
         for agent in self.agents:
             seats, n = agent.seats, len(agent.seats)
             observations = stack_seats(trajectory.observations, seats)
@@ -287,6 +288,7 @@ class OnPolicyLearner(Learner):
         ``seat_by_seat`` a self-play agent steps once per seat, each from fresh estimates.
         """
         c = self.config
+        trajectory = trajectory.to(self.device)
         generator = torch.Generator().manual_seed(derive_seed(c.seed, self.iteration, 1))
         totals: dict[str, list[float]] = defaultdict(list)
         steps = [
@@ -328,10 +330,12 @@ class OnPolicyLearner(Learner):
         stats: dict[str, list[float]] = defaultdict(list)
         num_sequences = batch.observations.shape[1]
         for _ in range(self.update_epochs):
+            # the order is drawn on the CPU (the run's stream); the columns move with the batch
+            device = batch.observations.device
             order = (
-                torch.randperm(num_sequences, generator=generator)
+                torch.randperm(num_sequences, generator=generator).to(device)
                 if self.num_minibatches > 1
-                else torch.arange(num_sequences)
+                else torch.arange(num_sequences, device=device)
             )
             for index in order.chunk(self.num_minibatches):
                 minibatch = batch.columns(index)
@@ -349,7 +353,7 @@ class OnPolicyLearner(Learner):
         """The policy loss (zero while :meth:`actor_frozen`), entropy, values, its statistics."""
         dist, values = agent.network(minibatch.observations, minibatch.starts)
         if self.actor_frozen():
-            policy_loss, info = torch.zeros(()), {}
+            policy_loss, info = torch.zeros((), device=values.device), {}
         else:
             policy_loss, info = self.policy_loss(dist.log_prob(minibatch.actions), minibatch)
         # measured (and its draws made) either way, so a run's random stream is the same

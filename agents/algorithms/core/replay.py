@@ -176,7 +176,8 @@ class TrajectoryReplayBuffer:
         count = trajectory.num_envs
         # the newest `capacity` games land in consecutive slots after the last one written
         first = max(0, count - self.capacity)
-        slots = (self._next + torch.arange(count - first)) % self.capacity
+        store_device = next(iter(self._store.values())).device
+        slots = (self._next + torch.arange(count - first, device=store_device)) % self.capacity
         for name, axis in GAME_AXES.items():
             new = getattr(trajectory, name).narrow(axis, first, count - first)
             self._store[name].index_copy_(axis, slots, new)

@@ -109,7 +109,7 @@ class _Columns:
 
 def _times(starts: torch.Tensor) -> torch.Tensor:
     """Steps since the episode start, ``(T, B)`` int64."""
-    times = torch.zeros(starts.shape, dtype=torch.int64)
+    times = torch.zeros(starts.shape, dtype=torch.int64, device=starts.device)
     for t in range(1, starts.shape[0]):
         times[t] = torch.where(starts[t], 0, times[t - 1] + 1)
     return times
@@ -156,9 +156,10 @@ class LOQALearner(Learner):
     # ---- construction -------------------------------------------------------------------------
     def make_network(self) -> LOQANetwork:
         """A fresh :class:`LOQANetwork` for this env."""
-        return self.build_policy_network(
+        network = self.build_policy_network(
             self.config, self.observation_space, self.action_space, self.env.max_cycles
         )
+        return network.to(self.device)
 
     @classmethod
     def build_policy_network(
@@ -302,6 +303,7 @@ class LOQALearner(Learner):
 
     def update(self, trajectory: Trajectory) -> dict[str, float]:
         """One actor step, then the Q-critic step(s) and EMA updates, per trained agent."""
+        trajectory = trajectory.to(self.device)
         stats: dict[str, list[float]] = defaultdict(list)
         by_agent: dict[int, list[_Segment]] = defaultdict(list)
         for segment in self.segments():
