@@ -4,26 +4,58 @@ One small policy interface (:class:`agents.policy.Policy`) that scripted strateg
 learners, checkpoints, stable-baselines3 models and plain callables all satisfy; the batched
 two-seat rollout; the learners; evaluation (matches, leagues, metrics, plots); the command line.
 
-Needs the ``agents`` extra: ``pip install torch==2.13.0`` then
-``pip install 'socialdilemmas[agents]'``.
+Needs the ``agents`` extra; from a checkout: ``pip install torch==2.13.0`` then
+``pip install ".[agents]"``.
 """
 
 from __future__ import annotations
 
-#: how to install what this package needs (the command line repeats it)
-EXTRA_HINT = "pip install torch==2.13.0 && pip install 'socialdilemmas[agents]'"
+import importlib
+from typing import Any
 
-try:
-    import torch  # noqa: F401
-except ImportError:  # pragma: no cover - exercised only without the extra
-    # Importing the package still works without torch, so that ``agents.cli`` can start and say
-    # which extra a command needs; asking for anything here says it too.
-    def __getattr__(name: str) -> None:
-        """Explain that torch is missing, naming the extra, whatever was asked for."""
-        raise ImportError(f"the agents package needs torch: {EXTRA_HINT}", name="torch")
+#: how to install what this package needs (the command line and the import errors repeat it)
+EXTRA_HINT = 'pip install torch==2.13.0 && pip install ".[agents]" (from a checkout)'
 
-else:
-    from agents.policy import CallablePolicy, Policy, as_policy
-    from agents.rollout import Trajectory, rollout
+#: the names re-exported here -> the module defining them; imported on first use, so that
+#: ``import agents`` (and the command line's ``--help``) does not pay for importing torch
+_EXPORTS = {
+    "CallablePolicy": "agents.policy",
+    "Policy": "agents.policy",
+    "as_policy": "agents.policy",
+    "Trajectory": "agents.rollout",
+    "rollout": "agents.rollout",
+}
 
-__all__ = ["CallablePolicy", "Policy", "Trajectory", "as_policy", "rollout"]
+__all__ = sorted(_EXPORTS)
+
+
+def missing_extra(error: ImportError) -> ImportError:
+    """The ImportError to raise when importing a module of the ``agents`` extra failed.
+
+    Used as ``except ImportError as error: raise missing_extra(error) from None`` around the
+    imports of torch, stable-baselines3 and the like, so that importing a module without the
+    extra says what to install instead of a bare ``ModuleNotFoundError``.
+    """
+    return ImportError(
+        f"this part of the agents package needs {error.name or 'the agents extra'}: {EXTRA_HINT}",
+        name=error.name,
+    )
+
+
+def require_extra(*modules: str) -> None:
+    """Raise :func:`missing_extra`'s ImportError when one of ``modules`` cannot be imported."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise missing_extra(error) from None
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'agents' has no attribute {name!r}")
+    require_extra("torch")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -317,6 +317,37 @@ def checkpoint_config(payload: dict[str, Any], path: str | os.PathLike = "") -> 
         raise CheckpointError(f"checkpoint {path} holds an invalid config: {error}") from error
 
 
+class GameMismatchError(CheckpointError):
+    """A checkpoint asked to play a game whose spaces differ from those it was trained with.
+
+    ``trained_env_id`` and ``trained_env_kwargs`` are the game it was trained on, so that a
+    caller who knows the requested game can name the argument that differs; ``difference``
+    says which space differs, in a few words.
+    """
+
+    def __init__(
+        self, message: str, trained_env_id: Any, trained_env_kwargs: Any, difference: str
+    ) -> None:
+        super().__init__(message)
+        self.trained_env_id = trained_env_id
+        self.trained_env_kwargs = trained_env_kwargs
+        self.difference = difference
+
+
+def describe_space(signature: dict[str, Any]) -> str:
+    """A space signature (:func:`space_signature`) in a few words: ``Box(4, 3, 3)``, ..."""
+    kind, shape = signature.get("type"), tuple(signature.get("shape") or ())
+    if kind == "Discrete":
+        return f"Discrete({signature.get('n')})"
+    if kind == "MultiDiscrete":
+        return f"MultiDiscrete({signature.get('nvec')})"
+    text = f"{kind}{shape}"
+    low, high = signature.get("low"), signature.get("high")
+    if low and high and len(set(low)) == 1 and len(set(high)) == 1:
+        text += f" in [{low[0]:g}, {high[0]:g}]"
+    return text
+
+
 def _check_spaces(
     payload: dict[str, Any],
     observation_space: spaces.Space,
@@ -327,10 +358,17 @@ def _check_spaces(
         saved = payload["spaces"][kind]
         if saved != space_signature(space):
             trained_on = payload.get("config", {})
-            raise CheckpointError(
-                f"checkpoint {path} was trained with {kind} space {saved}, but the game has "
-                f"{space_signature(space)}; it was trained on {trained_on.get('env_id')} "
-                f"with env arguments {trained_on.get('env_kwargs')}: play it in that game"
+            env_id, env_kwargs = trained_on.get("env_id"), trained_on.get("env_kwargs")
+            difference = (
+                f"its {kind} space is {describe_space(saved)}, this game's "
+                f"{describe_space(space_signature(space))}"
+            )
+            raise GameMismatchError(
+                f"checkpoint {path} was trained on {env_id} with env arguments {env_kwargs}: "
+                f"{difference}; play it in the game it was trained on",
+                env_id,
+                env_kwargs,
+                difference,
             )
 
 

@@ -1,7 +1,9 @@
 """The ``socialdilemmas`` command line: one subcommand per module in :data:`COMMANDS`.
 
-Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``. The modules are imported when the parser is built; if one needs a
+Each command module exposes ``HELP`` (one line, repeated in :data:`COMMANDS` so that the top
+level's ``--help`` imports nothing), ``add_arguments(parser)`` (or ``add_arguments(parser,
+argv)`` when its options depend on the command line, as ``train --algo NAME`` does) and
+``run(args) -> int``. Only the module of the command being run is imported; if it needs a
 package that is not installed (torch without the ``agents`` extra), the command stops with a
 message naming the extra to install instead of a traceback.
 """
@@ -10,30 +12,62 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import sys
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from agents import EXTRA_HINT
 
-#: subcommand -> module implementing it
-COMMANDS: dict[str, str] = {
-    "train": "agents.commands.train",
-    "evaluate": "agents.commands.evaluate",
-    "league": "agents.commands.league",
+
+class Command(NamedTuple):
+    """A subcommand: the module implementing it and its one-line help."""
+
+    module: str
+    help: str
+
+
+#: subcommand -> its module and help line (kept equal to the module's HELP by a test)
+COMMANDS: dict[str, Command] = {
+    "train": Command(
+        "agents.commands.train", "train a learner (PPO, AA, LOQA, ...) and write a run folder"
+    ),
+    "evaluate": Command(
+        "agents.commands.evaluate",
+        "play two agents against each other and print rewards per step and the game's metrics",
+    ),
+    "league": Command(
+        "agents.commands.league",
+        "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG",
+    ),
+    "baselines": Command(
+        "agents.commands.baselines",
+        "list the trained agents shipped with the package (agent spec baseline:NAME)",
+    ),
 }
 
+#: packages of the ``agents`` extra: a command missing one names the extra to install
+EXTRA_PACKAGES = {"torch", "stable_baselines3", "matplotlib", "tqdm"}
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every subcommand's arguments."""
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Build the parser; only the subcommand named in ``argv`` (if any) gets its arguments."""
     parser = argparse.ArgumentParser(
         prog="socialdilemmas",
         description="Train, evaluate and compare agents on social dilemmas.",
+        epilog="'socialdilemmas COMMAND --help' shows a command's options.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        module = _load(module_name)
-        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(sub)
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        if name != chosen:
+            continue
+        module = _load(command.module)
+        if len(inspect.signature(module.add_arguments).parameters) > 1:
+            module.add_arguments(sub, list(argv[list(argv).index(name) + 1 :]))
+        else:
+            module.add_arguments(sub)
         sub.set_defaults(_run=module.run)
     return parser
 
@@ -42,7 +76,7 @@ def _load(module_name: str):
     try:
         return importlib.import_module(module_name)
     except ImportError as error:
-        if error.name in {"torch", "stable_baselines3", "matplotlib", "tqdm"}:
+        if error.name in EXTRA_PACKAGES:
             raise SystemExit(
                 f"socialdilemmas: this command needs the 'agents' extra ({error.name} is "
                 f"missing): {EXTRA_HINT}"
@@ -52,7 +86,8 @@ def _load(module_name: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``socialdilemmas`` console script."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

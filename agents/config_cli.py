@@ -87,24 +87,32 @@ def add_config_arguments(
     parser: argparse.ArgumentParser,
     config_classes: dict[str, type],
     aliases: dict[str, list[str]] | None = None,
+    *,
+    exclude: Iterable[str] = (),
+    hidden: Iterable[str] = (),
+    title: str = "config (generated from the algorithms' config fields)",
 ) -> None:
     """Add one option per field of any of ``config_classes`` (``{label: class}``).
 
     A field that only some classes have says so in its help; a default that differs between
-    classes is listed per class.
+    classes is listed per class. Fields in ``exclude`` get no option; those in ``hidden`` are
+    accepted but left out of ``--help``.
     """
     aliases = aliases or {}
+    exclude, hidden = set(exclude), set(hidden)
     seen: dict[str, dict[str, Any]] = {}
     for label, config_class in config_classes.items():
         hints = typing.get_type_hints(config_class)
         docs = field_docs(config_class)
         for field in dataclasses.fields(config_class):
+            if field.name in exclude:
+                continue
             entry = seen.setdefault(
                 field.name,
                 {"type": hints[field.name], "doc": docs.get(field.name, ""), "defaults": {}},
             )
             entry["defaults"][label] = _default(field)
-    group = parser.add_argument_group("config (generated from the algorithms' config fields)")
+    group = parser.add_argument_group(title)
     for name, entry in seen.items():
         defaults = entry["defaults"]
         values = {json.dumps(v) for v in defaults.values()}
@@ -119,7 +127,9 @@ def add_config_arguments(
             option_name(name),
             dest=name,
             default=argparse.SUPPRESS,
-            help=f"{entry['doc']} ({default_text})".replace("%", "%%"),
+            help=argparse.SUPPRESS
+            if name in hidden
+            else f"{entry['doc']} ({default_text})".replace("%", "%%"),
             **_parser_kwargs(entry["type"]),
         )
 

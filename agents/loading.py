@@ -36,6 +36,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import json
 import re
 import sys
 from pathlib import Path
@@ -112,29 +113,76 @@ def _load(
         try:
             path = baseline_path(spec[len("baseline:") :])
         except KeyError as error:
-            raise AgentSpecError(str(error.args[0])) from None
-        return _load(str(path), env_id, game, env_kwargs, device=device)
+            raise AgentSpecError(
+                f"{error.args[0]}; 'socialdilemmas baselines' lists them with their games"
+            ) from None
+        return _load_checkpoint(str(path), spec, env_id, env_kwargs, device)
     module_spec = _MODULE_SPEC.match(spec)
     if module_spec and not Path(spec).exists():
         return _load_factory(
             spec, module_spec["module"], module_spec["attr"], env_id, game, env_kwargs
         )
     if Path(spec).exists():
-        try:
-            from agents.checkpoint import load_policy
-        except ImportError as error:
-            raise AgentSpecError(
-                f"{spec!r} is a file, but checkpoints cannot be loaded: agents.checkpoint is "
-                f"not available ({error})"
-            ) from error
-        env = socialdilemmas.make_vec(env_id, 1, **env_kwargs)  # lets it check the spaces
-        try:
-            return load_policy(spec, env=env, device=device)
-        except ValueError as error:  # CheckpointError: the message names the file and problem
-            raise AgentSpecError(f"agent {spec!r}: {error}") from error
+        return _load_checkpoint(spec, spec, env_id, env_kwargs, device)
     raise AgentSpecError(
         f"unknown agent {spec!r}: expected a scripted strategy of this game {scripted}, "
-        "'module:factory', 'file.py:factory', 'sb3:model.zip' or an existing checkpoint path"
+        f"a bundled baseline ({_baselines_of(env_id)}), 'module:factory', 'file.py:factory', "
+        "'sb3:model.zip' or an existing checkpoint path"
+    )
+
+
+def _baselines_of(env_id: str) -> str:
+    """The ``baseline:NAME`` specs trained on ``env_id``, for an error message."""
+    from agents.baselines import catalog
+
+    names = [f"baseline:{name}" for name, entry in catalog().items() if entry["env_id"] == env_id]
+    listed = ", ".join(names) if names else "none for this game"
+    return f"{listed}; 'socialdilemmas baselines' lists all"
+
+
+def _load_checkpoint(
+    path: str, spec: str, env_id: str, env_kwargs: dict[str, Any], device: str
+) -> Policy:
+    """Load the checkpoint at ``path`` (named ``spec`` in messages) to play ``env_id``."""
+    try:
+        from agents.checkpoint import GameMismatchError, load_policy
+    except ImportError as error:
+        raise AgentSpecError(
+            f"{spec!r} is a file, but checkpoints cannot be loaded: agents.checkpoint is "
+            f"not available ({error})"
+        ) from error
+    env = socialdilemmas.make_vec(env_id, 1, **env_kwargs)  # lets it check the spaces
+    try:
+        return load_policy(path, env=env, device=device)
+    except GameMismatchError as error:
+        raise AgentSpecError(_mismatch(spec, error, env_id, env_kwargs)) from None
+    except ValueError as error:  # CheckpointError: the message names the file and problem
+        raise AgentSpecError(f"agent {spec!r}: {error}") from error
+
+
+def _mismatch(spec: str, error: Any, env_id: str, env_kwargs: dict[str, Any]) -> str:
+    """The game mismatch of agent ``spec`` in one line, naming the arguments that differ."""
+    trained_id, trained_kwargs = error.trained_env_id, dict(error.trained_env_kwargs or {})
+    if trained_id != canonical_id(env_id):
+        return f"agent {spec!r} was trained on {trained_id}, not {env_id}: play it there"
+    game_defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(
+            type(make_game(env_id)).__init__
+        ).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    differ = {
+        key: value
+        for key, value in trained_kwargs.items()
+        if (key in env_kwargs and env_kwargs[key] != value)
+        or (key not in env_kwargs and key in game_defaults and game_defaults[key] != value)
+    }
+    hint = " ".join(f"--env-arg {key}={json.dumps(value)}" for key, value in differ.items())
+    shown = ", ".join(f"{key}={json.dumps(value)}" for key, value in differ.items())
+    return (
+        f"agent {spec!r} was trained on {env_id} with {shown or trained_kwargs}, which this game "
+        f"does not have ({error.difference}); play it with {hint or 'its training arguments'}"
     )
 
 
@@ -151,6 +199,22 @@ def _load_sb3(rest: str, game: Any, trust_pickle: bool) -> Any:
         )
     except SB3ModelError as error:
         raise AgentSpecError(f"agent 'sb3:{rest}': {error}") from None
+
+
+def _findable(module_name: str) -> str:
+    """``module_name``, after putting the current folder on ``sys.path`` if the module is there.
+
+    ``python -m`` and ``python -c`` import modules of the current folder; a console script such
+    as ``socialdilemmas`` does not, so ``my_agents:make_agent`` typed next to ``my_agents.py``
+    would fail without this.
+    """
+    top = module_name.split(".")[0]
+    here = Path.cwd()
+    if importlib.util.find_spec(top) is None and (
+        (here / f"{top}.py").is_file() or (here / top / "__init__.py").is_file()
+    ):
+        sys.path.insert(0, str(here))
+    return module_name
 
 
 def _import(module_name: str, spec: str) -> Any:
@@ -175,11 +239,12 @@ def _import(module_name: str, spec: str) -> Any:
             raise
         return module
     try:
-        return importlib.import_module(module_name)
+        return importlib.import_module(_findable(module_name))
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise AgentSpecError(
-                f"agent {spec!r}: cannot import module {module_name!r} (is it on PYTHONPATH?)"
+                f"agent {spec!r}: cannot import module {module_name!r}: it is neither installed "
+                "nor in the current folder (give a file as path/to/file.py:factory)"
             ) from error
         raise AgentSpecError(
             f"agent {spec!r}: importing {module_name} failed: {_one_line(error)}"

@@ -40,9 +40,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv
+
+from agents import missing_extra
+
+try:
+    import torch
+    from stable_baselines3.common.vec_env import VecEnv
+except ImportError as _error:
+    raise missing_extra(_error) from None
 
 import socialdilemmas
 from socialdilemmas.core.vector import VectorEnv

@@ -6,19 +6,36 @@ as a policy with the agent spec ``baseline:<name>``, e.g. in a league::
 
     socialdilemmas league --env ipd_v0 baseline:aa_ipd always_defect tit_for_tat --out league/
 
-or from Python: ``agents.loading.load_agent("baseline:aa_ipd", "ipd_v0")``. How each file was
-produced is in ``docs/results.md``.
+or from Python: ``agents.loading.load_agent("baseline:aa_ipd", "ipd_v0")``. ``catalog.json``
+says for each how it was trained and how it plays (``socialdilemmas baselines`` prints it;
+``experiments/measure_baselines.py`` measures it); ``docs/results.md`` has the runs. Listing
+them needs no torch; playing and exporting do.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-
-import torch
+from typing import Any
 
 #: the folder holding the bundled ``.pt`` files
 BASELINES_DIR = Path(__file__).resolve().parent
+
+
+#: what each bundled checkpoint is: game, algorithm, how it was trained, measured play
+CATALOG_FILE = BASELINES_DIR / "catalog.json"
+
+
+def catalog() -> dict[str, dict[str, Any]]:
+    """``{name: entry}`` of the bundled checkpoints, read from :data:`CATALOG_FILE`.
+
+    Each entry has ``env_id``, ``env_kwargs``, ``algorithm``, ``trained`` (the preset, seed and
+    iteration it was exported from) and ``measured``: its self-play reward per step and its match
+    against always-defect (both seats, ``vs_always_defect`` and ``always_defect_gets``), with the
+    episodes and seed they were measured with.
+    """
+    return json.loads(CATALOG_FILE.read_text())
 
 
 def baseline_names() -> list[str]:
@@ -52,6 +69,11 @@ def export_baseline(
     that acting never reads (LOQA's Q-critic). ``float16`` stores the weights in half precision
     (they are cast back to float32 on loading), halving the file.
     """
+    from agents import require_extra
+
+    require_extra("torch")
+    import torch
+
     from agents.algorithms import get_algorithm
     from agents.checkpoint import read_checkpoint
 

@@ -1,7 +1,7 @@
 """``socialdilemmas train``: train a learner from the command line, or resume a run.
 
-Every config field of every registered algorithm is an option (see ``--help``); only the
-options typed change the chosen algorithm's defaults::
+The config fields of the chosen algorithm (``--algo NAME`` or a preset's; PPO by default) are
+options (``train --algo NAME --help`` lists them); only the options typed change its defaults::
 
     socialdilemmas train --algo ppo --env ipd_v0 --num-envs 256 --iterations 100
     socialdilemmas train --algo ppo --env coin_game_v0 --self-play --run-dir runs/coin
@@ -17,6 +17,8 @@ give it again with ``--resume``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import textwrap
 
 from agents.algorithms import ALGORITHMS, PRESETS
 from agents.commands._common import (
@@ -29,26 +31,62 @@ from agents.commands._common import (
 )
 from agents.config_cli import add_config_arguments, all_field_names, given_fields
 
-HELP = "train a learner (naive actor-critic, PPO, ...) and write a run folder"
+HELP = "train a learner (PPO, AA, LOQA, ...) and write a run folder"
 
 #: config fields that a resumed run may change
 RESUMABLE_OVERRIDES = ("iterations", "device")
 
+#: the algorithm trained when neither --algo nor --preset names one
+DEFAULT_ALGORITHM = "ppo"
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``train``: the algorithm, the run folder, resume, and every config field."""
+
+def chosen_algorithm(argv: list[str]) -> str | None:
+    """The algorithm ``argv`` asks for, through ``--algo NAME`` or ``--preset NAME``; else None.
+
+    Read before parsing, so that only that algorithm's config fields become options. An unknown
+    name is left for the parser to reject with its list of choices.
+    """
+    from agents.algorithms import PRESETS, preset_algorithm
+
+    values: dict[str, str] = {}
+    for i, word in enumerate(argv):
+        for option in ("--algo", "--preset"):
+            if word == option and i + 1 < len(argv):
+                values[option] = argv[i + 1]
+            elif word.startswith(option + "="):
+                values[option] = word.partition("=")[2]
+    if values.get("--algo") in ALGORITHMS:
+        return values["--algo"]
+    if values.get("--preset") in PRESETS:
+        return preset_algorithm(values["--preset"])
+    return None
+
+
+def add_arguments(parser: argparse.ArgumentParser, argv: list[str] = ()) -> None:
+    """Options of ``train``: the algorithm, the run folder, resume, and the config fields.
+
+    With ``--algo NAME`` (or a preset) every config field of that algorithm is an option and
+    ``--help`` lists them; without, ``--help`` lists the fields every algorithm shares (the
+    fields of the default algorithm, PPO, are all accepted) and the algorithms and presets.
+    """
+    from agents.algorithms.core.config import LearnerConfig
+
+    algorithm = chosen_algorithm(list(argv))
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _algorithms_and_presets() if algorithm is None else None
     parser.add_argument(
         "--algo",
         choices=sorted(ALGORITHMS),
         default=None,
-        help="algorithm (default: the preset's, else ppo)",
+        help=f"algorithm (default: the preset's, else {DEFAULT_ALGORITHM}); "
+        "'train --algo NAME --help' lists its options",
     )
     parser.add_argument(
         "--preset",
         default=None,
         metavar="NAME",
-        help="start from these named hyperparameters, one of "
-        f"{', '.join(sorted(PRESETS))}; the options typed override them",
+        help="start from these named hyperparameters (listed below without --algo); the "
+        "options typed override them",
     )
     parser.add_argument(
         "--run-dir",
@@ -60,30 +98,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume",
         metavar="PATH",
         default=None,
-        help="continue the run saved in this checkpoint (only --iterations may change)",
+        help="continue the run saved in this checkpoint (only --iterations and --device may "
+        "change)",
     )
     parser.add_argument(
         "--env-arg",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="an argument of the env, as for evaluate and league (repeatable; merged into "
-        "--env-kwargs)",
+        help="an argument of the env (repeatable), as for evaluate and league; VALUE is read "
+        "as JSON when it parses, e.g. --env-arg max_cycles=50 --env-arg continuous=true",
     )
     parser.add_argument(
         "--opponent",
         metavar="SPEC",
         default=None,
-        help="a fixed opponent in seat 1 (scripted name, module:factory, sb3:model.zip or a "
-        "checkpoint); only seat 0 learns",
+        help="a fixed opponent in seat 1 (scripted name, baseline:NAME, module:factory, "
+        "sb3:model.zip or a checkpoint); only seat 0 learns",
     )
     add_trust_pickle_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    shown = algorithm or DEFAULT_ALGORITHM
+    config_class = ALGORITHMS[shown].config_class
+    common = {f.name for f in dataclasses.fields(LearnerConfig)}
     add_config_arguments(
         parser,
-        {name: config for name, (config, _) in ALGORITHMS.items()},
+        {shown: config_class},
         aliases={"env_id": ["--env"]},
+        exclude={"env_kwargs"},  # one way to give the env's arguments: --env-arg
+        hidden=() if algorithm else {f.name for f in dataclasses.fields(config_class)} - common,
+        title=f"{shown} config"
+        if algorithm
+        else f"config shared by every algorithm (defaults shown: {shown}'s)",
     )
+
+
+def _algorithms_and_presets() -> str:
+    """The epilog of ``train --help``: the algorithms, then each preset with its description."""
+    lines = ["algorithms (train --algo NAME --help lists one's options):"]
+    lines += [f"  {name}" for name in sorted(ALGORITHMS)]
+    lines += ["", "presets (train --preset NAME; options typed override them):"]
+    for name in sorted(PRESETS):
+        description = textwrap.shorten(PRESETS[name].description, 140, placeholder=" ...")
+        lines += textwrap.wrap(
+            f"{name}: {description}", 96, initial_indent="  ", subsequent_indent="      "
+        )
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,7 +236,7 @@ def _algorithm_and_values(args: argparse.Namespace, given: dict) -> tuple[str, d
     from agents.algorithms import get_preset, preset_algorithm
 
     if getattr(args, "preset", None) is None:
-        return args.algo or "ppo", given
+        return args.algo or DEFAULT_ALGORITHM, given
     preset = get_preset(args.preset)
     algorithm = preset_algorithm(args.preset)
     if args.algo is not None and args.algo != algorithm:

@@ -8,8 +8,15 @@
 [-2.02, -1.96]
 """
 
-from agents.evaluation.league import LeagueResult, league
-from agents.evaluation.match import MatchResult, match
-from agents.evaluation.metrics import seat_metrics
+from agents import missing_extra
+
+try:
+    from agents.evaluation.league import LeagueResult, league
+    from agents.evaluation.match import MatchResult, match
+    from agents.evaluation.metrics import seat_metrics
+except ImportError as _error:
+    if _error.name not in {"torch", "matplotlib"}:
+        raise
+    raise missing_extra(_error) from None
 
 __all__ = ["LeagueResult", "MatchResult", "league", "match", "seat_metrics"]

@@ -9,7 +9,13 @@ import torch
 
 from agents.algorithms.advantage_alignment import AdvantageAlignmentConfig
 from agents.algorithms.loqa import LOQAConfig
-from agents.baselines import BASELINES_DIR, baseline_names, baseline_path, export_baseline
+from agents.baselines import (
+    BASELINES_DIR,
+    baseline_names,
+    baseline_path,
+    catalog,
+    export_baseline,
+)
 from agents.checkpoint import checkpoint_config, load_policy, read_checkpoint
 from agents.evaluation import match
 from agents.loading import AgentSpecError, load_agent
@@ -27,7 +33,10 @@ def test_the_advantage_alignment_baselines_are_bundled():
 
 
 def test_the_continuous_negotiation_baseline_needs_the_continuous_game():
-    with pytest.raises(AgentSpecError, match="Box.*MultiDiscrete.*'continuous': True"):
+    with pytest.raises(
+        AgentSpecError,
+        match=r"trained on negotiation_v0 with continuous=true.*Box\(3,\).*MultiDiscrete.*--env-arg continuous=true",
+    ):
         load_agent("baseline:paa_negotiation_continuous", "negotiation_v0")
 
 
@@ -67,6 +76,11 @@ def test_every_bundled_baseline_plays_as_documented(name):
     policy = load_agent(f"baseline:{name}", config.env_id, **config.env_kwargs)
     selfplay = match(policy, policy, config.env_id, episodes=64, seed=0, **config.env_kwargs)
     reward = sum(selfplay.rewards) / 2
+    measured = catalog()[name]["measured"]  # what `socialdilemmas baselines` prints
+    assert (measured["episodes"], measured["seed"]) == (64, 0)
+    # the catalog's numbers replay; the tolerance covers other CPUs' float kernels flipping
+    # a rare sampled action (on the machine that measured them they agree to 1e-3)
+    assert reward == pytest.approx(measured["self_play"], abs=0.02)
     assert reward >= expected.get("self_at_least", -math.inf)
     assert reward <= expected.get("self_at_most", math.inf)
     if "own_coin_share" in expected:
@@ -78,6 +92,36 @@ def test_every_bundled_baseline_plays_as_documented(name):
         )
         assert result.rewards[0] >= expected["vs_ad"]
         assert result.rewards[1] <= expected.get("ad_gets", math.inf)
+        assert result.rewards[0] == pytest.approx(measured["vs_always_defect"], abs=0.02)
+        assert result.rewards[1] == pytest.approx(measured["always_defect_gets"], abs=0.02)
+
+
+def test_the_catalog_describes_every_bundled_baseline_and_nothing_else():
+    entries = catalog()
+    assert sorted(entries) == baseline_names()
+    for name, entry in entries.items():
+        path = baseline_path(name)
+        payload = read_checkpoint(path)
+        config = checkpoint_config(payload, path)
+        assert (entry["env_id"], entry["env_kwargs"]) == (config.env_id, config.env_kwargs)
+        assert entry["algorithm"] == payload["algorithm"]
+        assert entry["trained"].startswith("preset ")
+
+
+def test_the_baselines_command_lists_them_without_torch():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['torch'] = None; from agents.cli import main; main(['baselines'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    for name in baseline_names():
+        assert f"baseline:{name} " in result.stdout
+    assert "-1.109" in result.stdout  # aa_ipd's self-play, from the catalog
 
 
 def test_unknown_baseline_names_the_bundled_ones():

@@ -12,9 +12,13 @@ import pytest
 from agents.cli import COMMANDS, main
 
 
-def test_commands_are_registered():
-    assert COMMANDS["evaluate"] == "agents.commands.evaluate"
-    assert COMMANDS["league"] == "agents.commands.league"
+def test_commands_are_registered_with_their_modules_help_line():
+    import importlib
+
+    assert COMMANDS["evaluate"].module == "agents.commands.evaluate"
+    assert COMMANDS["league"].module == "agents.commands.league"
+    for command in COMMANDS.values():
+        assert importlib.import_module(command.module).HELP == command.help
 
 
 def test_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):

@@ -141,3 +141,41 @@ def test_checkpoints_of_our_learners_load_and_play(tmp_path):
     (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(AgentSpecError, match="junk.ckpt"):
         load_agent(str(tmp_path / "junk.ckpt"), "ipd_v0")
+
+
+def test_a_module_in_the_current_folder_loads_from_the_command_line(tmp_path):
+    """As in a user's folder holding my_agents.py; the console script does not add it to sys.path."""
+    import subprocess
+    import sys
+
+    (tmp_path / "folder_agents_xyz.py").write_text(
+        "import numpy as np\n"
+        "def make_agent():\n"
+        "    return lambda obs: np.ones(len(obs), dtype=np.int64)\n"
+    )
+    script = (
+        "import sys; sys.path = [p for p in sys.path if p not in ('', '.')]\n"
+        "from agents.cli import main\n"
+        "sys.exit(main(['evaluate', 'folder_agents_xyz:make_agent', 'always_cooperate',"
+        " '--env', 'ipd_v0', '--episodes', '2']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "always_cooperate" in result.stdout
+
+
+def test_unknown_agents_name_the_games_bundled_baselines():
+    with pytest.raises(AgentSpecError, match=r"baseline:aa_ipd, baseline:loqa_ipd.*baselines"):
+        load_agent("grim_trigger", "ipd_v0")
+
+
+def test_a_game_mismatch_names_the_differing_argument_in_one_short_line():
+    with pytest.raises(AgentSpecError) as error:
+        load_agent("baseline:loqa_coin_game", "coin_game_v0", grid_size=4)
+    message = str(error.value)
+    assert "--env-arg grid_size=3" in message and "Box(4, 3, 3)" in message
+    assert "\n" not in message and len(message) < 300 and "site-packages" not in message
+    with pytest.raises(AgentSpecError, match="trained on ipd_v0, not coin_game_v0"):
+        load_agent("baseline:aa_ipd", "coin_game_v0")

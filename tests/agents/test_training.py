@@ -181,8 +181,8 @@ def test_cli_train_end_to_end(tmp_path, capsys):
             "8",
             "--iterations",
             "3",
-            "--env-kwargs",
-            '{"max_cycles": 4}',
+            "--env-arg",
+            "max_cycles=4",
             "--hidden-sizes",
             "8",
             "8",
@@ -258,8 +258,8 @@ def test_cli_summed_rewards_default_and_errors(tmp_path, capsys):
                 "1",
                 "--num-minibatches",
                 "2",
-                "--env-kwargs",
-                '{"max_cycles": 3}',
+                "--env-arg",
+                "max_cycles=3",
                 "--run-dir",
                 str(run),
                 "--no-progress",
@@ -283,40 +283,63 @@ def test_cli_summed_rewards_default_and_errors(tmp_path, capsys):
         == 2
     )
     assert "cannot change ['lr'] with --resume" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "train",
-                "--algo",
-                "actor_critic",
-                "--clip-coef",
-                "0.1",
-                "--no-progress",
-                "--run-dir",
-                str(tmp_path / "x"),
-            ]
-        )
-        == 2
-    )
-    assert "has no field(s) ['clip_coef']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # actor_critic has no clip: not an option of it
+        main(["train", "--algo", "actor_critic", "--clip-coef", "0.1", "--no-progress"])
+    assert "unrecognized arguments: --clip-coef 0.1" in capsys.readouterr().err
     assert main(["train", "--gamma", "2", "--no-progress", "--run-dir", str(tmp_path / "y")]) == 2
     assert "gamma must be in [0, 1]" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path / "missing.pt"), "--no-progress"]) == 2
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["train", "--env-kwargs", "[1, 2]"])
-    assert "expected a JSON object" in capsys.readouterr().err
+        main(["train", "--env-kwargs", '{"max_cycles": 4}'])
+    assert "unrecognized arguments: --env-kwargs" in capsys.readouterr().err
+    assert main(["train", "--env-arg", "max_cycles", "--no-progress"]) == 2
+    assert "--env-arg expects KEY=VALUE" in capsys.readouterr().err
+
+
+def _help(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit):
+        main([*argv, "--help"])
+    return " ".join(capsys.readouterr().out.split())
 
 
 def test_cli_help_comes_from_the_config_docstrings(capsys):
-    with pytest.raises(SystemExit):
-        main(["train", "--help"])
-    out = " ".join(capsys.readouterr().out.split())
+    out = _help(capsys, "train", "--algo", "ppo")
     assert "--gae-lambda" in out and "GAE lambda (1: Monte-Carlo advantages" in out
-    clip_help = out[out.rindex("--clip-coef CLIP_COEF") :].split(" --", 1)[0]
-    assert "(only " in clip_help and "ppo: 0.2" in clip_help  # actor_critic has no clip
+    assert "--clip-coef CLIP_COEF" in out and "(default: 0.2)" in out
     assert "--self-play, --no-self-play" in out
     assert "--stop-reward STOP_REWARD" in out and "(default: None)" in out
+
+
+def test_train_help_shows_the_shared_options_and_lists_algorithms_and_presets(capsys):
+    from agents.algorithms import ALGORITHMS, PRESETS
+
+    out = _help(capsys, "train")
+    assert "--iterations ITERATIONS" in out and "--env ENV_ID" in out
+    assert "--clip-coef" not in out and "--aa-beta" not in out  # one algorithm's own options
+    for name in [*ALGORITHMS, *PRESETS]:
+        assert f" {name}" in out
+    assert "--env-kwargs" not in out  # one way to give the env's arguments: --env-arg
+
+
+def test_one_algorithms_help_holds_no_other_algorithms_options(capsys):
+    import dataclasses
+
+    from agents.algorithms import ALGORITHMS
+    from agents.config_cli import option_name
+
+    def options(name):
+        return {option_name(f.name) for f in dataclasses.fields(ALGORITHMS[name].config_class)}
+
+    for name in ("aa", "loqa", "actor_critic"):
+        out = _help(capsys, "train", "--algo", name)
+        others = set().union(*(options(o) for o in ALGORITHMS if o != name)) - options(name)
+        assert others, name
+        shown = {word.rstrip(",") for word in out.split() if word.startswith("--")}
+        assert not shown & others, (name, shown & others)
+        assert options(name) - {"--env-kwargs", "--env-id"} <= shown
+    # a preset's algorithm counts as chosen
+    assert "--aa-beta" in _help(capsys, "train", "--preset", "aa_ipd")
 
 
 def test_documented_command_lines_parse():
@@ -333,9 +356,9 @@ def test_documented_command_lines_parse():
         if line.strip().startswith("socialdilemmas train")
     ]
     assert len(lines) >= 5
-    parser = build_parser()
     for line in lines:
-        args = parser.parse_args(shlex.split(line)[1:])
+        argv = shlex.split(line)[1:]
+        args = build_parser(argv).parse_args(argv)
         assert args.command == "train"
 
 
@@ -378,8 +401,8 @@ def test_cli_train_against_a_fixed_opponent_and_resume_with_it(tmp_path, capsys)
             "8",
             "--iterations",
             "2",
-            "--env-kwargs",
-            '{"max_cycles": 4}',
+            "--env-arg",
+            "max_cycles=4",
             "--encoder",
             "mlp",
             "--opponent",
@@ -445,8 +468,8 @@ def test_cli_train_env_arg_merges_into_env_kwargs(tmp_path):
                 "1",
                 "--encoder",
                 "mlp",
-                "--env-kwargs",
-                '{"max_cycles": 3}',
+                "--env-arg",
+                "max_cycles=3",
                 "--env-arg",
                 "payoffs=stag_hunt",
                 "--run-dir",
