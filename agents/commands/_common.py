@@ -20,6 +20,14 @@ from typing import Any
 #: exit code of a bad command line (argparse's own) and of a run that failed
 USAGE_ERROR, RUN_FAILED = 2, 1
 
+#: the forms an agent can be given in, for the commands' help
+AGENT_FORMS = (
+    "a scripted strategy of the game (always_defect, tit_for_tat, ..., random), "
+    "baseline:NAME (a trained agent shipped with the package: 'socialdilemmas baselines' "
+    "lists them), module:factory, path/to/file.py:factory, sb3:model.zip or a checkpoint "
+    "path; label=SPEC names it in tables"
+)
+
 
 class CommandError(Exception):
     """A mistake in the command line: printed as one line, exit code 2."""
@@ -45,12 +53,17 @@ def add_game_arguments(parser: argparse.ArgumentParser) -> None:
         "e.g. --env-arg max_cycles=20 --env-arg payoffs=ipd_3051",
     )
     parser.add_argument(
-        "--episodes", type=int, default=32, help="episodes per match and seat order"
+        "--episodes",
+        type=int,
+        default=32,
+        help="episodes per match and seat order (default: %(default)s)",
     )
     parser.add_argument(
         "--num-envs", type=int, default=None, help="games side by side (default: all episodes)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of every match")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of every match (default: %(default)s)"
+    )
     parser.add_argument(
         "--device",
         default="cpu",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agents.checkpoint import DiskWriteError, atomic_write_bytes
 from agents.commands._common import (
+    AGENT_FORMS,
     RUN_FAILED,
     CommandError,
     add_game_arguments,
@@ -28,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the agents, the game and the outputs."""
     parser.add_argument(
         "agent_a",
-        help="agent in seat 0 (scripted name, module:factory, "
-        "file.py:factory, sb3:model.zip or a checkpoint; label=SPEC to name it)",
+        help=f"agent in seat 0: {AGENT_FORMS}",
     )
     parser.add_argument("agent_b", help="agent in seat 1 (same forms)")
     add_game_arguments(parser)

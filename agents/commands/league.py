@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from agents.commands._common import (
+    AGENT_FORMS,
     RUN_FAILED,
     CommandError,
     add_game_arguments,
@@ -31,8 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "agents",
         nargs="+",
-        help="agents (scripted name, module:factory, file.py:factory, sb3:model.zip or a "
-        "checkpoint; label=SPEC to name it)",
+        help=f"agents: {AGENT_FORMS}",
     )
     add_game_arguments(parser)
     parser.add_argument(
@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metric",
         default="reward_per_step",
-        help="table to print and plot (the CSV holds it too; the JSON holds every metric)",
+        help="table to print and plot (the CSV holds it too; the JSON holds every metric; "
+        "default: %(default)s)",
     )
     parser.add_argument(
         "--seed-groups",

@@ -17,6 +17,7 @@ import numpy as np
 from gymnasium import spaces
 
 from socialdilemmas.coin_game import kernels, strategies
+from socialdilemmas.core.compile_notice import announce_cold_compile
 from socialdilemmas.core.game import BatchedGame, MetricCounts, StepBuffers
 from socialdilemmas.core.strategy import Strategy
 from socialdilemmas.core.validation import check_choice, check_positive_int
@@ -161,6 +162,7 @@ class CoinGame(BatchedGame):
     # ---- kernels ----------------------------------------------------------------------------
     def reset_envs(self, state, rng, env_ids, buffers: StepBuffers) -> None:
         """Place players and coins at random (from each game's stream) and write the obs."""
+        announce_cold_compile("Coin Game", kernels)
         kernels.reset_kernel(state, rng, env_ids, self.params, buffers.observations)
         buffers.info["pickups"][env_ids] = 0
         buffers.rewards[env_ids] = 0.0

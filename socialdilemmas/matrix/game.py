@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from gymnasium import spaces
 
+from socialdilemmas.core.compile_notice import announce_cold_compile
 from socialdilemmas.core.game import BatchedGame, MetricCounts, StepBuffers
 from socialdilemmas.core.strategy import Strategy
 from socialdilemmas.matrix import kernels
@@ -40,6 +41,7 @@ class MatrixGame(BatchedGame):
 
     def reset_envs(self, state, rng, env_ids, buffers: StepBuffers) -> None:
         """Start episodes: nothing is random, the first observation is the start state."""
+        announce_cold_compile("matrix game", kernels)
         kernels.reset_kernel(state, env_ids, buffers.observations)
 
     def step_envs(self, state, rng, actions, max_cycles, autoreset, buffers: StepBuffers) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from socialdilemmas.core.compile_notice import announce_cold_compile
 from socialdilemmas.core.game import BatchedGame, MetricCounts, StepBuffers
 from socialdilemmas.core.strategy import Strategy
 from socialdilemmas.core.validation import check_choice
@@ -85,6 +86,7 @@ class NegotiationGame(BatchedGame):
 
     def reset_envs(self, state, rng, env_ids, buffers: StepBuffers) -> None:
         """Start episodes: draw each game's first round; nothing has been proposed yet."""
+        announce_cold_compile("Negotiation Game", kernels)
         kernels.reset_kernel(
             state,
             rng,

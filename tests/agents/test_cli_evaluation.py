@@ -162,3 +162,12 @@ def test_bad_input_exits_with_a_message(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["evaluate", "league"])
+def test_help_lists_the_agent_forms_and_the_defaults(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "baseline:NAME" in out and "socialdilemmas baselines" in out
+    assert "(default: 32)" in out  # --episodes
