@@ -197,6 +197,7 @@ def train_ppo_self_play(
     num_envs: int = 8,
     seed: int = 0,
     env_kwargs: dict[str, Any] | None = None,
+    torch_threads: int | None = 1,
     **ppo_kwargs: Any,
 ) -> Any:
     """Train SB3 PPO in parameter-sharing self-play on ``env_id`` and return the model.
@@ -211,6 +212,9 @@ def train_ppo_self_play(
         num_envs: games played side by side.
         seed: seeds PPO (network, sampling) and the games.
         env_kwargs: the env's arguments.
+        torch_threads: torch's intra-op threads while training (restored afterwards), 1 as our
+            learners use: SB3's small networks gain nothing from more, and on a busy machine
+            torch's default (one per core) is many times slower; None keeps torch's setting.
         **ppo_kwargs: passed to ``PPO`` (``n_steps``, ``batch_size``, ``learning_rate``, ...);
             ``n_steps`` defaults to the episode length, ``batch_size`` to ``2 * n_steps``.
 
@@ -222,8 +226,14 @@ def train_ppo_self_play(
     # a minibatch size that divides the rollout buffer (n_steps * 2 * num_envs), else SB3 warns
     ppo_kwargs.setdefault("batch_size", 2 * ppo_kwargs["n_steps"])
     ppo_kwargs.setdefault("verbose", 0)
-    model = PPO("MlpPolicy", env, seed=seed, **ppo_kwargs)
-    model.learn(total_timesteps=total_timesteps)
+    threads = torch.get_num_threads()
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+    try:
+        model = PPO("MlpPolicy", env, seed=seed, **ppo_kwargs)
+        model.learn(total_timesteps=total_timesteps)
+    finally:
+        torch.set_num_threads(threads)
     return model
 
 

@@ -33,9 +33,9 @@ def heatmap_png(
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - matplotlib is in the agents extra
-        raise ImportError(
-            "heatmap_png needs matplotlib: pip install 'socialdilemmas[agents]'"
-        ) from error
+        from agents import EXTRA_HINT
+
+        raise ImportError(f"heatmap_png needs matplotlib: {EXTRA_HINT}") from error
     values = np.asarray(table, dtype=np.float64)
     k = len(names)
     if values.shape != (k, k):

@@ -35,7 +35,8 @@ def test_the_advantage_alignment_baselines_are_bundled():
 def test_the_continuous_negotiation_baseline_needs_the_continuous_game():
     with pytest.raises(
         AgentSpecError,
-        match=r"trained on negotiation_v0 with continuous=true.*Box\(3,\).*MultiDiscrete.*--env-arg continuous=true",
+        match=r"trained on negotiation_v0 with continuous=true.*Box\(3,\).*MultiDiscrete"
+        r".*--env-arg continuous=true",
     ):
         load_agent("baseline:paa_negotiation_continuous", "negotiation_v0")
 

@@ -144,7 +144,7 @@ def test_checkpoints_of_our_learners_load_and_play(tmp_path):
 
 
 def test_a_module_in_the_current_folder_loads_from_the_command_line(tmp_path):
-    """As in a user's folder holding my_agents.py; the console script does not add it to sys.path."""
+    """As in a user's folder holding my_agents.py: a console script does not put it on sys.path."""
     import subprocess
     import sys
 

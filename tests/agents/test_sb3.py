@@ -129,3 +129,24 @@ def test_rgb_images_show_each_game_once_per_seat():
     assert len(images) == 4 and images[0].shape == (96, 96, 3) and images[0].dtype == np.uint8
     np.testing.assert_array_equal(images[0], images[1])  # seats 0 and 1 of game 0
     assert env.render().shape == (96, 96, 3)
+
+
+def test_self_play_training_runs_on_one_torch_thread_and_restores_the_setting(monkeypatch):
+    from stable_baselines3 import PPO
+
+    seen = []
+    learn = PPO.learn
+
+    def recording_learn(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return learn(self, *args, **kwargs)
+
+    monkeypatch.setattr(PPO, "learn", recording_learn)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train_ppo_self_play("ipd_v0", total_timesteps=64, num_envs=1, n_steps=16, n_epochs=1)
+        assert seen == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
