@@ -16,8 +16,7 @@ from typing import Any
 #: how to install what this package needs (the command line and the import errors repeat it)
 EXTRA_HINT = 'pip install torch==2.13.0 && pip install ".[agents]" (from a checkout)'
 
-#: the names re-exported here -> the module defining them; imported on first use, so that
-#: ``import agents`` (and the command line's ``--help``) does not pay for importing torch
+#: the names re-exported here -> the module defining them
 _EXPORTS = {
     "CallablePolicy": "agents.policy",
     "Policy": "agents.policy",
@@ -26,7 +25,7 @@ _EXPORTS = {
     "rollout": "agents.rollout",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["CallablePolicy", "Policy", "Trajectory", "as_policy", "rollout"]
 
 
 def missing_extra(error: ImportError) -> ImportError:
@@ -51,11 +50,19 @@ def require_extra(*modules: str) -> None:
             raise missing_extra(error) from None
 
 
-def __getattr__(name: str) -> Any:
-    """Import a re-exported name from its module on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'agents' has no attribute {name!r}")
-    require_extra("torch")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+try:
+    import torch  # noqa: F401
+except ImportError:  # without the extra: the package imports, and asking for a name says why
+    torch = None
+
+if torch is not None:
+    # imported eagerly: ``agents.rollout`` must be the function, not its submodule
+    from agents.policy import CallablePolicy, Policy, as_policy
+    from agents.rollout import Trajectory, rollout
+else:
+
+    def __getattr__(name: str) -> Any:
+        """Explain that torch is missing, naming the extra, whatever was asked for."""
+        if name not in _EXPORTS:
+            raise AttributeError(f"module 'agents' has no attribute {name!r}")
+        require_extra("torch")
