@@ -16,15 +16,6 @@ from typing import Any
 #: how to install what this package needs (the command line and the import errors repeat it)
 EXTRA_HINT = 'pip install torch==2.13.0 && pip install ".[agents]" (from a checkout)'
 
-#: the names re-exported here -> the module defining them
-_EXPORTS = {
-    "CallablePolicy": "agents.policy",
-    "Policy": "agents.policy",
-    "as_policy": "agents.policy",
-    "Trajectory": "agents.rollout",
-    "rollout": "agents.rollout",
-}
-
 __all__ = ["CallablePolicy", "Policy", "Trajectory", "as_policy", "rollout"]
 
 
@@ -52,17 +43,17 @@ def require_extra(*modules: str) -> None:
 
 try:
     import torch  # noqa: F401
-except ImportError:  # without the extra: the package imports, and asking for a name says why
-    torch = None
-
-if torch is not None:
-    # imported eagerly: ``agents.rollout`` must be the function, not its submodule
-    from agents.policy import CallablePolicy, Policy, as_policy
-    from agents.rollout import Trajectory, rollout
-else:
-
+except ImportError:  # pragma: no cover - exercised only without the extra
+    # Importing the package still works without torch, so that ``agents.cli`` can start and say
+    # which extra a command needs; asking for a re-exported name says it too.
     def __getattr__(name: str) -> Any:
-        """Explain that torch is missing, naming the extra, whatever was asked for."""
-        if name not in _EXPORTS:
+        """Explain that torch is missing, naming the extra, for any re-exported name."""
+        if name not in __all__:
             raise AttributeError(f"module 'agents' has no attribute {name!r}")
         require_extra("torch")
+
+else:
+    # imported eagerly (not on first use): ``agents.rollout`` must be the function, not the
+    # submodule that importing it would otherwise leave under that name
+    from agents.policy import CallablePolicy, Policy, as_policy
+    from agents.rollout import Trajectory, rollout

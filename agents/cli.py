@@ -58,14 +58,16 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         epilog="'socialdilemmas COMMAND --help' shows a command's options.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    chosen = next((word for word in argv if not word.startswith("-")), None)
+    argv = list(argv)
+    position = next((i for i, word in enumerate(argv) if not word.startswith("-")), None)
+    chosen = None if position is None else argv[position]
     for name, command in COMMANDS.items():
         sub = subparsers.add_parser(name, help=command.help, description=command.help)
         if name != chosen:
             continue
         module = _load(command.module)
         if len(inspect.signature(module.add_arguments).parameters) > 1:
-            module.add_arguments(sub, list(argv[list(argv).index(name) + 1 :]))
+            module.add_arguments(sub, argv[position + 1 :])
         else:
             module.add_arguments(sub)
         sub.set_defaults(_run=module.run)

@@ -116,14 +116,14 @@ def _load(
             raise AgentSpecError(
                 f"{error.args[0]}; 'socialdilemmas baselines' lists them with their games"
             ) from None
-        return _load_checkpoint(str(path), spec, env_id, env_kwargs, device)
+        return _load_checkpoint(str(path), spec, env_id, game, env_kwargs, device)
     module_spec = _MODULE_SPEC.match(spec)
     if module_spec and not Path(spec).exists():
         return _load_factory(
             spec, module_spec["module"], module_spec["attr"], env_id, game, env_kwargs
         )
     if Path(spec).exists():
-        return _load_checkpoint(spec, spec, env_id, env_kwargs, device)
+        return _load_checkpoint(spec, spec, env_id, game, env_kwargs, device)
     raise AgentSpecError(
         f"unknown agent {spec!r}: expected a scripted strategy of this game {scripted}, "
         f"a bundled baseline ({_baselines_of(env_id)}), 'module:factory', 'file.py:factory', "
@@ -141,9 +141,9 @@ def _baselines_of(env_id: str) -> str:
 
 
 def _load_checkpoint(
-    path: str, spec: str, env_id: str, env_kwargs: dict[str, Any], device: str
+    path: str, spec: str, env_id: str, game: Any, env_kwargs: dict[str, Any], device: str
 ) -> Policy:
-    """Load the checkpoint at ``path`` (named ``spec`` in messages) to play ``env_id``."""
+    """Load the checkpoint at ``path`` (named ``spec`` in messages) to play ``game``."""
     try:
         from agents.checkpoint import GameMismatchError, load_policy
     except ImportError as error:
@@ -155,21 +155,22 @@ def _load_checkpoint(
     try:
         return load_policy(path, env=env, device=device)
     except GameMismatchError as error:
-        raise AgentSpecError(_mismatch(spec, error, env_id, env_kwargs)) from None
+        raise AgentSpecError(_mismatch(spec, error, env_id, game, env_kwargs)) from None
     except ValueError as error:  # CheckpointError: the message names the file and problem
         raise AgentSpecError(f"agent {spec!r}: {error}") from error
 
 
-def _mismatch(spec: str, error: Any, env_id: str, env_kwargs: dict[str, Any]) -> str:
-    """The game mismatch of agent ``spec`` in one line, naming the arguments that differ."""
+def _mismatch(spec: str, error: Any, env_id: str, game: Any, env_kwargs: dict[str, Any]) -> str:
+    """The game mismatch of agent ``spec`` in one line, naming the arguments that differ.
+
+    An argument not given counts at the value the requested ``game`` was built with by default.
+    """
     trained_id, trained_kwargs = error.trained_env_id, dict(error.trained_env_kwargs or {})
     if trained_id != canonical_id(env_id):
         return f"agent {spec!r} was trained on {trained_id}, not {env_id}: play it there"
     game_defaults = {
         name: parameter.default
-        for name, parameter in inspect.signature(
-            type(make_game(env_id)).__init__
-        ).parameters.items()
+        for name, parameter in inspect.signature(type(game).__init__).parameters.items()
         if parameter.default is not inspect.Parameter.empty
     }
     differ = {

@@ -46,7 +46,7 @@ def chosen_algorithm(argv: list[str]) -> str | None:
     Read before parsing, so that only that algorithm's config fields become options. An unknown
     name is left for the parser to reject with its list of choices.
     """
-    from agents.algorithms import PRESETS, preset_algorithm
+    from agents.algorithms import preset_algorithm
 
     values: dict[str, str] = {}
     for i, word in enumerate(argv):
