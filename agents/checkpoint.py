@@ -423,7 +423,8 @@ def load_policy(
         seat: whose policy to take when two independent learners were trained.
         deterministic: play the most likely action instead of sampling.
         env: the game it will play; its spaces must match the checkpoint's (checked).
-        name: label in tables (default: the file name and seat).
+        name: label in tables (default: the file name, plus "(seat N)" when the checkpoint
+            holds two independent learners and so needs the seat to tell them apart).
         device: where the network acts (``"auto"``: CUDA when available); the observations
             move there once per step.
 
@@ -451,5 +452,7 @@ def load_policy(
             f"checkpoint {path} does not match the network its config describes: {error}"
         ) from error
     network.eval()
-    label = name or f"{Path(path).stem}[{seat}]"
+    label = name or Path(path).stem
+    if name is None and len(agents) > 1:
+        label = f"{label} (seat {seat})"
     return NetworkPolicy(network.to(target_device), name=label, deterministic=deterministic)

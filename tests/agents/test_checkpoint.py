@@ -69,7 +69,7 @@ def test_loaded_policy_plays_like_the_learner(trained, path):
         assert torch.equal(ours.actions, theirs.actions)
         torch.testing.assert_close(ours.log_probs, theirs.log_probs)
     greedy = load_policy(path, deterministic=True)
-    assert greedy.deterministic and greedy.name == "ckpt[0]"
+    assert greedy.deterministic and greedy.name == "ckpt (seat 0)"  # two learners: seat named
 
 
 def test_missing_file(tmp_path):

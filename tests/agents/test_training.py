@@ -382,7 +382,7 @@ def test_a_run_against_a_fixed_opponent_resumes_with_it(tmp_path):
         whole.agents[0].network.parameters(), resumed.agents[0].network.parameters(), strict=True
     ):
         assert torch.equal(x, y)
-    assert load_policy(checkpoint, seat=0).name == "iter_000002[0]"
+    assert load_policy(checkpoint, seat=0).name == "iter_000002"  # one learner: no seat
     with pytest.raises(CheckpointError, match="no agent for seat 1"):
         load_policy(checkpoint, seat=1)
 
