@@ -17,7 +17,8 @@ A run folder holds:
 * ``checkpoints/``: ``iter_000050.pt`` every ``checkpoint_every`` iterations and ``final.pt``
   (``interrupted.pt`` after Ctrl-C); with ``stop_reward`` set, ``final.pt`` is the iteration
   whose mean reward first exceeded it (resuming from it trains on);
-* ``learning_curves.png``: rewards, game metric and losses against iterations;
+* ``learning_curves.png``: rewards, game metric and each loss term (a panel each) against
+  iterations, titled with the algorithm, game and run folder;
 * ``.lock``: locked by the process training into the folder, for as long as it runs.
 
 :func:`resume` continues from any of those checkpoints: the networks, optimizers and iteration
@@ -58,7 +59,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -74,6 +75,9 @@ from agents.checkpoint import (
 )
 from agents.policy import Policy
 from agents.validation import NonFiniteError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: metrics shown in the progress bar when present
 PROGRESS_METRICS = (
@@ -321,7 +325,11 @@ def _run_loop(learner: Learner, run_dir: Path, progress: bool) -> Learner:
         bar.close()
         writer.close()
     save_checkpoint(learner, checkpoints / "final.pt")
-    plot_learning_curves(metrics_path, run_dir / "learning_curves.png")
+    plot_learning_curves(
+        metrics_path,
+        run_dir / "learning_curves.png",
+        title=f"{algorithm_name(learner)} on {config.env_id}: {run_dir.name}",
+    )
     return learner
 
 
@@ -485,8 +493,16 @@ def _truncate_metrics(path: Path, iteration: int) -> None:
     repair_metrics(path, iteration)
 
 
-def plot_learning_curves(metrics_path: str | os.PathLike, out_path: str | os.PathLike) -> None:
-    """Rewards per seat, game metrics and loss terms against iterations, as one PNG."""
+def plot_learning_curves(
+    metrics_path: str | os.PathLike, out_path: str | os.PathLike, title: str | None = None
+) -> Figure | None:
+    """Plot a run's ``metrics.csv`` as one PNG: rewards, game metrics, then one panel per loss.
+
+    Each loss term (every ``*_loss`` column, and ``entropy``) gets its own panel because
+    their scales differ by orders of magnitude (a value loss near 100 would flatten a policy
+    loss near 0.01 on a shared axis). ``title`` heads the figure (the training loop passes the
+    algorithm, game and run folder). Returns the figure, or None when nothing is logged yet.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -494,19 +510,30 @@ def plot_learning_curves(metrics_path: str | os.PathLike, out_path: str | os.Pat
     if not metrics:
         return
     x = metrics["iteration"]
+    losses = [key for key in metrics if key.endswith("_loss")] + (
+        ["entropy"] if "entropy" in metrics else []
+    )
+    game_metrics = [key for key in PROGRESS_METRICS[2:5] if key in metrics]
     panels = [
-        ("mean reward per step", [k for k in ("reward_0", "reward_1") if k in metrics]),
-        ("game metric", [k for k in PROGRESS_METRICS[2:5] if k in metrics]),
-        ("losses", [k for k in ("policy_loss", "value_loss", "entropy") if k in metrics]),
+        ("rewards", "mean reward per step", [k for k in ("reward_0", "reward_1") if k in metrics]),
+        (", ".join(key.replace("_", " ") for key in game_metrics), "fraction", game_metrics),
     ]
-    panels = [(title, keys) for title, keys in panels if keys]
-    figure = Figure(figsize=(4.5 * len(panels), 3.5), layout="constrained")
+    panels = [panel for panel in panels if panel[2]]
+    panels += [(key.replace("_", " "), key, [key]) for key in losses]
+    columns = min(3, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    figure = Figure(figsize=(4.2 * columns, 3.2 * rows + 0.4), layout="constrained")
     FigureCanvasAgg(figure)
-    for index, (title, keys) in enumerate(panels):
-        axes = figure.add_subplot(1, len(panels), index + 1)
+    for index, (panel_title, y_label, keys) in enumerate(panels):
+        axes = figure.add_subplot(rows, columns, index + 1)
         for key in keys:
             axes.plot(x, metrics[key], label=key)
-        axes.set_title(title)
+        axes.set_title(panel_title)
         axes.set_xlabel("iteration")
-        axes.legend(fontsize="small")
+        axes.set_ylabel(y_label)
+        if len(keys) > 1:
+            axes.legend(fontsize="small")
+    if title:
+        figure.suptitle(title)
     figure.savefig(out_path, dpi=100)
+    return figure

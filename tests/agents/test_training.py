@@ -12,7 +12,7 @@ from agents.algorithms.ppo import PPOConfig, PPOLearner
 from agents.checkpoint import load_policy, restore_learner
 from agents.cli import main
 from agents.scripted import scripted_policy
-from agents.training import learned_reward, read_metrics, resume, train
+from agents.training import learned_reward, plot_learning_curves, read_metrics, resume, train
 
 SMALL = {
     "env_id": "ipd_v0",
@@ -49,6 +49,22 @@ def test_train_writes_the_run_folder(tmp_path):
     assert (run / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(FileExistsError, match="already holds a run"):
         train(PPOConfig(**SMALL, iterations=1), "ppo", run, False)
+
+
+def test_learning_curves_give_each_loss_its_own_labelled_panel(tmp_path):
+    """A value loss near 100 must not share an axis with a policy loss near 0.01."""
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text(
+        "iteration,reward_0,reward_1,cooperation_rate,policy_loss,value_loss,entropy\n"
+        "1,-2,-2,0.5,0.01,120,1.3\n2,-1.5,-1.6,0.7,-0.02,90,1.2\n"
+    )
+    figure = plot_learning_curves(metrics, tmp_path / "curves.png", title="ppo on ipd_v0: run")
+    panels = {axes.get_title(): axes for axes in figure.axes}
+    assert list(panels) == ["rewards", "cooperation rate", "policy loss", "value loss", "entropy"]
+    assert all(axes.get_ylabel() and axes.get_xlabel() == "iteration" for axes in figure.axes)
+    assert [line.get_label() for line in panels["value loss"].get_lines()] == ["value_loss"]
+    assert figure.get_suptitle() == "ppo on ipd_v0: run"
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_wrong_config_class_for_the_algorithm(tmp_path):
