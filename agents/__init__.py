@@ -11,12 +11,24 @@ Needs the ``agents`` extra; from a checkout: ``pip install torch==2.13.0`` then
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 #: how to install what this package needs (the command line and the import errors repeat it)
 EXTRA_HINT = 'pip install torch==2.13.0 && pip install ".[agents]" (from a checkout)'
 
-__all__ = ["CallablePolicy", "Policy", "Trajectory", "as_policy", "rollout"]
+#: the names re-exported here, and the module each comes from. They are imported on first use,
+#: so that ``import agents`` (and with it the command line's ``--help``) does not import torch.
+_EXPORTS = {
+    "CallablePolicy": "agents.policy",
+    "Policy": "agents.policy",
+    "as_policy": "agents.policy",
+    "Trajectory": "agents.rollout",
+    "rollout": "agents.rollout",
+}
+
+__all__ = sorted(_EXPORTS)
 
 
 def missing_extra(error: ImportError) -> ImportError:
@@ -41,19 +53,31 @@ def require_extra(*modules: str) -> None:
             raise missing_extra(error) from None
 
 
-try:
-    import torch  # noqa: F401
-except ImportError:  # pragma: no cover - exercised only without the extra
-    # Importing the package still works without torch, so that ``agents.cli`` can start and say
-    # which extra a command needs; asking for a re-exported name says it too.
-    def __getattr__(name: str) -> Any:
-        """Explain that torch is missing, naming the extra, for any re-exported name."""
-        if name not in __all__:
-            raise AttributeError(f"module 'agents' has no attribute {name!r}")
-        require_extra("torch")
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name on first use; without torch, say which extra to install."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'agents' has no attribute {name!r}")
+    try:
+        module = importlib.import_module(_EXPORTS[name])
+    except ImportError as error:
+        raise missing_extra(error) from None
+    value = getattr(module, name)
+    setattr(sys.modules[__name__], name, value)
+    return value
 
-else:
-    # imported eagerly (not on first use): ``agents.rollout`` must be the function, not the
-    # submodule that importing it would otherwise leave under that name
-    from agents.policy import CallablePolicy, Policy, as_policy
-    from agents.rollout import Trajectory, rollout
+
+class _Package(types.ModuleType):
+    """The ``agents`` module, whose attribute ``rollout`` stays the function.
+
+    Importing the submodule ``agents.rollout`` (as the learners do) makes Python bind it as
+    the package's attribute ``rollout``, which would shadow the re-exported function of that
+    name for ``from agents import rollout``; this keeps the function in its place.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "rollout" and isinstance(value, types.ModuleType):
+            value = value.rollout
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 import sys
 import textwrap
 
@@ -19,6 +20,20 @@ def test_commands_are_registered_with_their_modules_help_line():
     assert COMMANDS["league"].module == "agents.commands.league"
     for command in COMMANDS.values():
         assert importlib.import_module(command.module).HELP == command.help
+
+
+def test_top_level_help_imports_neither_torch_nor_a_command():
+    """``socialdilemmas --help`` stays instant with torch installed: nothing heavy is imported."""
+    code = (
+        "import sys\n"
+        "from agents.cli import main\n"
+        "assert main(['--help']) == 0\n"
+        "heavy = sorted({'torch', 'numba', 'agents.commands.train'} & set(sys.modules))\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "train" in result.stdout and "baselines" in result.stdout
 
 
 def test_evaluate_prints_a_table_and_writes_json(tmp_path, capsys):

@@ -68,6 +68,11 @@ def test_modules_of_the_extra_name_it_when_imported_without_torch(module):
 
 
 def test_the_package_imports_without_torch_and_names_the_extra_on_use():
-    result = _without_torch("import agents, agents.baselines\nagents.as_policy")
+    """The policy interface needs no torch; the rollout does, and says so."""
+    result = _without_torch(
+        "import agents, agents.baselines\n"
+        "assert agents.as_policy(lambda observations: 0).name\n"
+        "agents.rollout"
+    )
     assert result.returncode != 0
     assert "ImportError: this part of the agents package needs torch" in result.stderr

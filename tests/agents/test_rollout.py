@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +13,25 @@ import socialdilemmas
 from agents import CallablePolicy, Policy, as_policy, rollout
 from agents.scripted import scripted_policy
 from agents.scripted.generic import RandomPolicy
+
+
+def test_the_package_attribute_rollout_stays_the_function_after_its_module_is_imported():
+    """``agents`` imports its re-exports lazily; importing the submodule must not shadow them."""
+    code = (
+        "import agents.rollout\n"
+        "from agents import Trajectory, rollout\n"
+        "assert callable(rollout) and rollout is agents.rollout, rollout\n"
+        "assert Trajectory.__module__ == 'agents.rollout'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unknown_package_attribute_is_an_attribute_error():
+    import agents
+
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        agents.no_such_name  # noqa: B018
 
 
 def scripted(name):
