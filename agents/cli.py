@@ -11,10 +11,11 @@ message naming the extra to install instead of a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from agents import EXTRA_HINT
@@ -75,8 +76,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def _load(module_name: str):
-    try:
+    with _naming_a_missing_extra():
         return importlib.import_module(module_name)
+
+
+@contextlib.contextmanager
+def _naming_a_missing_extra() -> Iterator[None]:
+    """Turn an ImportError of a package of the ``agents`` extra into a message naming it."""
+    try:
+        yield
     except ImportError as error:
         if error.name in EXTRA_PACKAGES:
             raise SystemExit(
@@ -94,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return int(args._run(args) or 0)
+    with _naming_a_missing_extra():  # commands import what they need when they run
+        return int(args._run(args) or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from agents.checkpoint import DiskWriteError, atomic_write_bytes
 from agents.commands._common import (
     AGENT_FORMS,
     RUN_FAILED,
@@ -19,8 +18,6 @@ from agents.commands._common import (
     load_agents,
     report,
 )
-from agents.evaluation import match
-from agents.validation import NonFiniteError
 
 HELP = "play two agents against each other and print rewards per step and the game's metrics"
 
@@ -41,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load both agents, play the match, print it (and write the JSON)."""
+    # imported here, not at the top, so that ``evaluate --help`` does not wait for torch
+    from agents.checkpoint import DiskWriteError, atomic_write_bytes
+    from agents.evaluation import match
+    from agents.validation import NonFiniteError
+
     try:
         check_budget(args.episodes, args.num_envs)
         check_seed(args.seed)

@@ -19,10 +19,6 @@ from agents.commands._common import (
     load_agents,
     report,
 )
-from agents.evaluation import league
-from agents.evaluation.metrics import metric_names
-from agents.evaluation.seed_league import seed_league
-from agents.validation import NonFiniteError
 
 HELP = "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG"
 
@@ -63,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
     Every argument, the ``--metric`` name and the ``--out`` folder are checked before the first
     match, so a typo does not throw a finished league away.
     """
+    # imported here, not at the top, so that ``league --help`` does not wait for torch
+    from agents.evaluation import league
+    from agents.evaluation.metrics import metric_names
+    from agents.evaluation.seed_league import seed_league
+    from agents.validation import NonFiniteError
+
     try:
         check_budget(args.episodes, args.num_envs)
         check_seed(args.seed)

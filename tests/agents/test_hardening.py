@@ -486,8 +486,8 @@ def test_disk_errors_are_said_in_words_and_keep_the_previous_file(
 
 def test_league_checks_outputs_and_metric_before_the_first_match(tmp_path, monkeypatch, capsys):
     played = []
-    monkeypatch.setattr("agents.commands.league.league", lambda *a, **k: played.append(1))
-    monkeypatch.setattr("agents.commands.evaluate.match", lambda *a, **k: played.append(1))
+    monkeypatch.setattr("agents.evaluation.league", lambda *a, **k: played.append(1))
+    monkeypatch.setattr("agents.evaluation.match", lambda *a, **k: played.append(1))
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     common = ["random", "always_defect", "--env", "ipd_v0"]
