@@ -43,7 +43,7 @@ class TournamentResult:
 
     def format(self) -> str:
         """The table of the row learner's return, ``mean ~ sem``, as aligned text."""
-        width = max(12, *(len(name) + 1 for name in self.names))
+        width = max(16, *(len(name) + 2 for name in self.names))
         lines = [
             f"{self.game}: return of the row learner against the column learner "
             f"({self.trials} trials x {self.steps} steps, mean ~ SEM)",
