@@ -33,7 +33,11 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=1024, help="trials per cell")
     parser.add_argument("--steps", type=int, default=300, help="updates per trial")
     parser.add_argument(
-        "--learners", nargs="+", default=list(EXACT_LEARNERS), help="registered learners"
+        "--learners",
+        nargs="+",
+        default=["naive", "lola", "lola_lookahead"],
+        choices=sorted(EXACT_LEARNERS),
+        help="registered learners (mmaml meta-trains first, outside the timed cells)",
     )
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -10,7 +10,8 @@ from agents.commands._common import RUN_FAILED, CommandError, check_writable, re
 HELP = "exact-game tournament of learners (naive, LOLA, ...) from random starts: CSV, JSON, PNG"
 
 LEARNER_FORMS = (
-    "a registered exact-game learner (naive, lola, lola_lookahead), or module:factory or "
+    "a registered exact-game learner (naive, lola, lola_lookahead, mmaml: it meta-trains "
+    "first, about 50 min per game at its reference settings), or module:factory or "
     "path/to/file.py:factory returning an agents.algorithms.exact.ExactLearner; "
     "label=SPEC names it in the table"
 )

@@ -185,6 +185,8 @@ def tournament(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
     names = list(learners)
+    for name in names:  # once per learner and game: a meta-learner trains here
+        learners[name].prepare(game, torch.Generator().manual_seed(seed))
     k = len(names)
     mean, sem = np.zeros((k, k, 2)), np.zeros((k, k, 2))
     seconds = np.zeros((k, k))

@@ -68,6 +68,12 @@ class ExactLearner(ABC):
         """The step size on ``game``: the config's, or the game's reference rate."""
         return game.reference_learning_rate if self.config.lr is None else self.config.lr
 
+    def prepare(self, game: ExactGame, generator: torch.Generator) -> None:  # noqa: B027
+        """Get ready to play ``game`` before any trial (M-MAML meta-trains here).
+
+        By default there is nothing to do: an optional hook, not an abstract method.
+        """
+
     def initial_parameters(
         self, trials: int, game: ExactGame, generator: torch.Generator
     ) -> torch.Tensor:

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from agents.algorithms.exact.interface import ExactLearner
 from agents.algorithms.exact.naive import NaiveLearner
 from agents.algorithms.lola.exact import LolaConfig, LolaLearner
+from agents.algorithms.mmaml.learner import MMamlLearner
 
 #: learner name -> factory of a learner with its reference settings
 EXACT_LEARNERS: dict[str, Callable[[], ExactLearner]] = {
     "naive": NaiveLearner,
     "lola": LolaLearner,
     "lola_lookahead": lambda: LolaLearner(LolaConfig(form="lookahead")),
+    # meta-trains for about 50 min per game on one core at the reference settings
+    "mmaml": MMamlLearner,
 }
 
 
