@@ -75,7 +75,11 @@ class LolaLearner(ExactLearner):
         opponent: ExactLearner | None = None,
         create_graph: bool = False,
     ) -> torch.Tensor:
-        """One LOLA step (Taylor or lookahead form, see the module docstring)."""
+        """One LOLA step (Taylor or lookahead form, see the module docstring).
+
+        With ``create_graph`` the result stays differentiable with respect to ``own`` only: the
+        opponent's parameters enter as constants.
+        """
         x = differentiable(own, create_graph)
         y = other.detach().requires_grad_(True)
         a = self.lookahead(view)
