@@ -12,10 +12,11 @@ from agents.evaluation.tournament import tournament
 torch.set_num_threads(1)
 
 
-def test_meta_gradient_matches_finite_differences():
+@pytest.mark.parametrize("objective", ["trajectory", "final"])
+def test_meta_gradient_matches_finite_differences(objective):
     """The unrolled return is differentiated through both players' naive steps."""
     game = ExactGame("ipd")
-    learner = MMamlLearner(MMamlConfig(seat=1))
+    learner = MMamlLearner(MMamlConfig(seat=1, objective=objective))
     generator = torch.Generator().manual_seed(0)
     opponents = torch.randn(2, 3, 5, generator=generator, dtype=torch.float64)
     x0 = torch.randn(2, 5, generator=generator, dtype=torch.float64, requires_grad=True)
@@ -45,6 +46,26 @@ def test_meta_training_moves_the_start_and_play_deals_trials_in_turn():
         naive = NaiveLearner(NaiveLearner.config_class(lr=rate))
         expected = naive.update(game.seat(0), start[trial : trial + 1], other[trial : trial + 1])
         torch.testing.assert_close(stepped[trial : trial + 1], expected)
+
+
+def test_objectives_by_hand_with_zero_and_one_steps():
+    """With no steps both objectives are the start's return; with one, "trajectory" still is."""
+    game = ExactGame("ipd")
+    x0 = torch.randn(1, 5, dtype=torch.float64, requires_grad=True)
+    opponents = torch.randn(1, 2, 5, dtype=torch.float64)
+    start = game.values(x0.detach().expand(2, 5), opponents[0])[:, 0]
+    log_lr = torch.zeros(1, dtype=torch.float64)
+    for objective in ("trajectory", "final"):
+        learner = MMamlLearner(MMamlConfig(objective=objective))
+        torch.testing.assert_close(
+            learner.unrolled_return(game, x0, log_lr, opponents, 0)[0], start
+        )
+    one = MMamlLearner(MMamlConfig()).unrolled_return(game, x0, log_lr, opponents, 1)[0]
+    final = MMamlLearner(MMamlConfig(objective="final")).unrolled_return(
+        game, x0, log_lr, opponents, 1
+    )[0]
+    torch.testing.assert_close(one, start)
+    assert not torch.allclose(final, start)
 
 
 def test_it_takes_part_in_a_tournament():
