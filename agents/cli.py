@@ -41,6 +41,10 @@ COMMANDS: dict[str, Command] = {
         "agents.commands.league",
         "round robin of agents (self-play included): league table as CSV, JSON and heatmap PNG",
     ),
+    "tournament": Command(
+        "agents.commands.tournament",
+        "exact-game tournament of learners (naive, LOLA, ...) from random starts: CSV, JSON, PNG",
+    ),
     "baselines": Command(
         "agents.commands.baselines",
         "list the trained agents shipped with the package (agent spec baseline:NAME)",

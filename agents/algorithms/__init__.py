@@ -6,6 +6,10 @@ Each package under ``agents/algorithms/`` (``ppo``, ``actor_critic``, ``advantag
 in :mod:`agents.algorithms.core`. Adding an algorithm: a package with those two exports, and
 its name in :data:`PACKAGES` (``docs/architecture.md`` has the checklist).
 
+The exact-game learners (``exact``, ``lola``, ``mmaml``: closed-form returns of iterated 2x2
+games, no env and no trajectories) share their own interface and registry,
+:mod:`agents.algorithms.exact.registry`, and are deliberately not in :data:`PACKAGES`.
+
 :data:`ALGORITHMS` maps a name (``--algo`` on the command line) to its config class and its
 learner class; :data:`PRESETS` maps a preset name (``--preset``) to its config factory.
 """

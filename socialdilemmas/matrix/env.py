@@ -54,7 +54,8 @@ Presets (`socialdilemmas.matrix.payoffs.PRESETS`): `ipd` (above), `ipd_3051` (R=
 P=1), `ipd_pola` (POLA's contribution factor f=1.33: CC 0.33, CD -0.335, DC 0.665, DD 0),
 `matching_pennies` (player_0 +1 on a match and -1 otherwise, player_1 the negative: the LOLA
 sign convention; M-FOS flips it), `stag_hunt` (SS 4, SH 1/3, HS 3/1, HH 2), `chicken`
-(0, -1/1, 1/-1, -2), `battle_of_sexes` (3/2, 0, 0, 2/3). A custom table is a `(2, 2, 2)`
+(0, -1/1, 1/-1, -2), `chicken_meva` (Meta-Value Learning's: a crash costs -100),
+`battle_of_sexes` (3/2, 0, 0, 2/3). A custom table is a `(2, 2, 2)`
 array-like with `table[a0, a1] = (r0, r1)`.
 
 ## Starting state

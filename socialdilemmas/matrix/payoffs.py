@@ -78,6 +78,14 @@ PRESETS: dict[str, MatrixGamePreset] = {
             "PAX test table: both swerve 0, swerve vs straight (-1, 1), crash (-2, -2).",
         ),
         MatrixGamePreset(
+            "chicken_meva",
+            (((0.0, 0.0), (-1.0, 1.0)), ((1.0, -1.0), (-100.0, -100.0))),
+            ("swerve", "straight"),
+            "Meta-Value Learning's chicken (MetaValueLearning/MetaValueLearning@107c709 "
+            "matrix.ipynb, PAYOFF_MATRICES): both swerve 0, swerve vs straight (-1, 1), "
+            "crash (-100, -100).",
+        ),
+        MatrixGamePreset(
             "battle_of_sexes",
             (((3.0, 2.0), (0.0, 0.0)), ((0.0, 0.0), (2.0, 3.0))),
             ("opera", "football"),

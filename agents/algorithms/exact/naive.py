@@ -1,0 +1,47 @@
+"""Naive learning on exact values: gradient ascent on one's own return.
+
+    x_i <- x_i + lr * df_i/dx_i (x_i, x_j)
+
+The learner treats the opponent's parameters as fixed (``NL`` in alshedivat/lola@0e8b13e
+``lola/exact.py``; ``naive`` in the MeVa code's tournament).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from agents.algorithms.exact.interface import (
+    ExactLearner,
+    ExactLearnerConfig,
+    differentiable,
+    own_gradient,
+)
+from agents.algorithms.exact.value import SeatView
+
+
+@dataclass
+class NaiveConfig(ExactLearnerConfig):
+    """Settings of the naive learner (only the shared ones: step size and initialisation)."""
+
+
+class NaiveLearner(ExactLearner):
+    """Gradient ascent on the learner's own exact return."""
+
+    name = "naive"
+    config_class = NaiveConfig
+
+    def update(
+        self,
+        view: SeatView,
+        own: torch.Tensor,
+        other: torch.Tensor,
+        opponent: ExactLearner | None = None,
+        create_graph: bool = False,
+    ) -> torch.Tensor:
+        """One step of ``lr * df_own/dx_own``."""
+        x = differentiable(own, create_graph)
+        value, _ = view.values(x, other if create_graph else other.detach())
+        step = self.learning_rate(view.game) * own_gradient(value, x, create_graph)
+        return x + step if create_graph else (x + step).detach()
