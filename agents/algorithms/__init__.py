@@ -1,10 +1,11 @@
 """The learning algorithms, one package each, and the registry that collects them.
 
 Each package under ``agents/algorithms/`` (``ppo``, ``actor_critic``, ``advantage_alignment``,
-``loqa``) holds its config, learner, estimator and presets, and exports ``ALGORITHMS`` (name ->
-``(config class, learner class)``) and ``PRESETS`` (name -> :class:`Preset`). What they share is
-in :mod:`agents.algorithms.core`. Adding an algorithm: a package with those two exports, and
-its name in :data:`PACKAGES` (``docs/architecture.md`` has the checklist).
+``loqa``, ``lola_dice``) holds its config, learner, estimator and presets, and exports
+``ALGORITHMS`` (name -> ``(config class, learner class)``) and ``PRESETS`` (name ->
+:class:`Preset`). What they share is in :mod:`agents.algorithms.core`. Adding an algorithm: a
+package with those two exports, and its name in :data:`PACKAGES` (``docs/architecture.md`` has
+the checklist).
 
 :data:`ALGORITHMS` maps a name (``--algo`` on the command line) to its config class and its
 learner class; :data:`PRESETS` maps a preset name (``--preset``) to its config factory.
@@ -20,7 +21,7 @@ from agents.algorithms.core.learner import Learner
 from agents.algorithms.core.presets import Preset
 
 #: the algorithm packages the registry collects, in the order ``--help`` lists them
-PACKAGES = ("ppo", "actor_critic", "advantage_alignment", "loqa")
+PACKAGES = ("ppo", "actor_critic", "advantage_alignment", "loqa", "lola_dice")
 
 
 class Algorithm(NamedTuple):
