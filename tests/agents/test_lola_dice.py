@@ -276,9 +276,9 @@ def test_lookahead_raises_cooperation_after_mutual_cooperation_where_naive_lower
     """20 iterations of lola_dice_ipd from the same start, with and without the lookahead.
 
     Measured on seeds 0-4 (change of P(C | CC), mean of the two agents, LOLA-DiCE / naive):
-    +0.20 / -0.08, +0.14 / -0.10, +0.20 / -0.03, +0.05 / -0.08, +0.12 / -0.02; every seed
-    raises it with the lookahead and lowers it without. The test runs seed 0 and asks for
-    > +0.05 and < 0.
+    +0.114 / -0.205, +0.034 / -0.232, +0.274 / -0.182, +0.111 / -0.174, +0.070 / -0.223;
+    every seed raises it with the lookahead and lowers it without (by at least 0.03 and 0.17).
+    The test runs seed 0 and asks for > +0.05 and < -0.1.
     """
     changes = {}
     for lr_inner in (0.1, 0.0):
@@ -287,7 +287,7 @@ def test_lookahead_raises_cooperation_after_mutual_cooperation_where_naive_lower
         for _ in range(20):
             learner.train_iteration()
         changes[lr_inner] = float(np.mean(cooperation_after_cc(learner) - start))
-    assert changes[0.1] > 0.05 and changes[0.0] < 0.0, changes
+    assert changes[0.1] > 0.05 and changes[0.0] < -0.1, changes
 
 
 # ---- seats, policies and the opponent model -------------------------------------------------
