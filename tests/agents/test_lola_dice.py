@@ -30,6 +30,8 @@ from agents.scripted import scripted_policy
 from agents.training import read_metrics, resume, train
 from socialdilemmas.matrix.payoffs import payoff_table
 
+torch.set_num_threads(1)  # these batches are small: more threads only contend for the cores
+
 GAMMA = 0.96
 TINY = {"env_kwargs": {"max_cycles": 5}, "num_envs": 8, "iterations": 4, "checkpoint_every": 2}
 
