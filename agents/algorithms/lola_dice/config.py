@@ -1,10 +1,11 @@
 """Settings of LOLA-DiCE (``lola_dice``).
 
 The defaults are the published IPD setup of Foerster et al., "DiCE: The Infinitely
-Differentiable Monte Carlo Estimator" (ICML 2018), as run by ``alshedivat/lola@0e8b13e``
-(``scripts/run_lola_dice.py``, ``lola_dice/rpg.py``): a tabular policy, 64 games of 150 rounds,
-gamma 0.96, 2 inner steps, plain SGD with lr_inner 0.1 and lr_outer 0.2, 200 iterations, and
-no learned baseline (each step's discounted reward is centred over the batch).
+Differentiable Monte Carlo Estimator" (ICML 2018), as run by ``alshedivat/lola``
+(``scripts/run_lola_dice.py`` at commit 9b9a212, ``lola_dice/rpg.py``): a tabular policy, 64
+games of 150 rounds, gamma 0.96, 2 inner steps, plain SGD with lr_inner 0.1 and lr_outer 0.2,
+200 iterations, and no learned baseline (each step's discounted reward is centred over the
+batch).
 """
 
 from __future__ import annotations

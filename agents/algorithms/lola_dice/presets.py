@@ -1,8 +1,9 @@
 """Presets of LOLA-DiCE: the published IPD runs and their naive contrast.
 
-``lola_dice_ipd`` is the DiCE paper's IPD run as ``alshedivat/lola@0e8b13e`` runs it
-(``scripts/run_lola_dice.py``); ``lola_dice_ipd_pola_gru`` is the LOLA-DiCE command of the POLA
-README (``Silent-Zebra/POLA@b248b52``).
+``lola_dice_ipd`` is the DiCE paper's IPD run as ``alshedivat/lola`` runs it
+(``scripts/run_lola_dice.py`` at commit 9b9a212: batch 64, lr_inner 0.1; a later version of
+the script uses batch 512 and lr_inner 0.3); ``lola_dice_ipd_pola_gru`` is the LOLA-DiCE
+command of the POLA README (``Silent-Zebra/POLA@b248b52``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from agents.algorithms.lola_dice.config import LOLADiCEConfig
 
 
 def lola_dice_ipd() -> LOLADiCEConfig:
-    """The DiCE paper's IPD run (alshedivat/lola scripts/run_lola_dice.py).
+    """The DiCE paper's IPD run (alshedivat/lola@9b9a212 scripts/run_lola_dice.py).
 
     Tabular memory-one logits, 64 games of 150 rounds, gamma 0.96, 2 imagined naive steps of the
     opponent at lr 0.1, outer SGD at lr 0.2, each step's discounted reward centred over the batch
@@ -39,10 +40,12 @@ def lola_dice_ipd() -> LOLADiCEConfig:
 def lola_dice_ipd_om() -> LOLADiCEConfig:
     """lola_dice_ipd looking ahead through behaviour-cloned opponent models.
 
-    Each agent fits a tabular model of the other's policy (5 SGD steps at lr 0.1 per iteration on
-    the iteration's games) and its imagined rollouts play against the model.
+    Each agent fits a tabular model of the other's policy by behaviour cloning, 25 SGD steps at lr
+    0.1 per iteration on the iteration's games (the reference's 5 epochs of 4 minibatches and one
+    full batch, scripts/run_lola_dice.py at alshedivat/lola@4db697a), and its imagined rollouts
+    play against the model.
     """
-    return replace(lola_dice_ipd(), opponent_model=True, lr_om=0.1, om_updates=5)
+    return replace(lola_dice_ipd(), opponent_model=True, lr_om=0.1, om_updates=25)
 
 
 def naive_dice_ipd() -> LOLADiCEConfig:
