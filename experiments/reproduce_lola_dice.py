@@ -33,13 +33,15 @@ from agents.training import read_metrics, train  # noqa: E402
 
 ROOT = Path("runs/reproduce_lola_dice")
 
-#: label -> (preset, overrides, the reference's (agent 1, agent 2) at the last epoch)
-VARIANTS = {
+#: label -> (preset, overrides, the reference's (agent 1, agent 2) at the last epoch, if any)
+VARIANTS: dict[str, tuple[str, dict, tuple[float, float] | None]] = {
     "lola_2": ("lola_dice_ipd", {}, (-1.14, -1.09)),
     "lola_1": ("lola_dice_ipd", {"inner_steps": 1}, (-1.26, -1.13)),
     "lola_3": ("lola_dice_ipd", {"inner_steps": 3}, (-1.14, -1.05)),
     "lola_2_om": ("lola_dice_ipd_om", {}, (-1.10, -1.09)),
     "naive": ("naive_dice_ipd", {}, (-1.99, -1.99)),
+    # one imagined step as long as the two of lola_2 (not a reference run)
+    "lola_1_lr02": ("lola_dice_ipd", {"inner_steps": 1, "lr_inner": 0.2}, None),
 }
 
 
@@ -82,10 +84,11 @@ def main() -> None:
             return f"{columns[key].mean():.2f} +- {columns[key].std():.2f}"
 
         reference = VARIANTS[label][2]
+        shown = "-" if reference is None else f"{reference[0]:.2f} / {reference[1]:.2f}"
         print(
             f"| {label} | {spread('reward_0')} | {spread('reward_1')} | "
             f"{mean('normalised_return_0'):.2f} / {mean('normalised_return_1'):.2f} | "
-            f"{reference[0]:.2f} / {reference[1]:.2f} | {mean('seconds'):.0f} |",
+            f"{shown} | {mean('seconds'):.0f} |",
             flush=True,
         )
         for seed, row in zip(args.seeds, rows, strict=True):

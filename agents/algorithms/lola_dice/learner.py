@@ -382,10 +382,9 @@ class LOLADiCELearner(Learner):
                 {
                     "network": model.network.state_dict(),
                     "optimizer": model.optimizer.state_dict(),
-                    "critic_optimizer": model.critic_optimizer.state_dict(),
+                    "critic_optimizer": model.critic_optimizer.state_dict(),  # type: ignore[union-attr]
                 }
                 for model in self.models
-                if model.critic_optimizer is not None
             ]
         return state
 
@@ -400,8 +399,7 @@ class LOLADiCELearner(Learner):
         for model, entry in zip(self.models, saved, strict=False):
             model.network.load_state_dict(entry["network"])
             model.optimizer.load_state_dict(entry["optimizer"])
-            if model.critic_optimizer is not None:
-                model.critic_optimizer.load_state_dict(entry["critic_optimizer"])
+            model.critic_optimizer.load_state_dict(entry["critic_optimizer"])  # type: ignore[union-attr]
 
 
 __all__ = ["LOLADiCELearner"]
