@@ -1,10 +1,11 @@
 """The learning algorithms, one package each, and the registry that collects them.
 
 Each package under ``agents/algorithms/`` (``ppo``, ``actor_critic``, ``advantage_alignment``,
-``loqa``) holds its config, learner, estimator and presets, and exports ``ALGORITHMS`` (name ->
-``(config class, learner class)``) and ``PRESETS`` (name -> :class:`Preset`). What they share is
-in :mod:`agents.algorithms.core`. Adding an algorithm: a package with those two exports, and
-its name in :data:`PACKAGES` (``docs/architecture.md`` has the checklist).
+``loqa``, ``lola_dice``) holds its config, learner, estimator and presets, and exports
+``ALGORITHMS`` (name -> ``(config class, learner class)``) and ``PRESETS`` (name ->
+:class:`Preset`). What they share is in :mod:`agents.algorithms.core`. Adding an algorithm: a
+package with those two exports, and its name in :data:`PACKAGES` (``docs/architecture.md`` has
+the checklist).
 
 The exact-game learners (``exact``, ``lola``, ``mmaml``: closed-form returns of iterated 2x2
 games, no env and no trajectories) share their own interface and registry,
@@ -24,7 +25,7 @@ from agents.algorithms.core.learner import Learner
 from agents.algorithms.core.presets import Preset
 
 #: the algorithm packages the registry collects, in the order ``--help`` lists them
-PACKAGES = ("ppo", "actor_critic", "advantage_alignment", "loqa")
+PACKAGES = ("ppo", "actor_critic", "advantage_alignment", "loqa", "lola_dice")
 
 
 class Algorithm(NamedTuple):

@@ -70,11 +70,12 @@ def test_every_algorithm_trains_on_every_game(algo, env_id, variant, kwargs):
 @pytest.mark.parametrize("encoder", ["mlp", "gru"])
 def test_self_play_trains_one_network_on_both_seats(algo, encoder):
     fields = {f.name for f in dataclasses.fields(get_algorithm(algo).config_class)}
-    network = (
-        {"encoder": encoder, "share_encoder": False}
-        if "encoder" in fields
-        else {"actor_model": encoder, "critic_encoder": encoder}  # LOQA's actor and Q-critic
-    )
+    if "encoder" in fields:
+        network = {"encoder": encoder, "share_encoder": False}
+    elif "policy_model" in fields:  # LOLA-DiCE: a table (the feed-forward case) or a GRU
+        network = {"policy_model": {"mlp": "tabular", "gru": "gru"}[encoder]}
+    else:
+        network = {"actor_model": encoder, "critic_encoder": encoder}  # LOQA's actor and Q-critic
     learner = tiny(algo, self_play=True, **network)
     assert len(learner.agents) == 1 and learner.agents[0].seats == (0, 1)
     policies = learner.policies()
