@@ -279,8 +279,11 @@ def test_lookahead_raises_cooperation_after_mutual_cooperation_where_naive_lower
 
     Measured on seeds 0-4 (change of P(C | CC), mean of the two agents, LOLA-DiCE / naive):
     +0.114 / -0.205, +0.034 / -0.232, +0.274 / -0.182, +0.111 / -0.174, +0.070 / -0.223;
-    every seed raises it with the lookahead and lowers it without (by at least 0.03 and 0.17).
-    The test runs seed 0 and asks for > +0.05 and < -0.1.
+    every seed raises it with the lookahead and lowers it without (by at least 0.03 and 0.17),
+    and the gap between the two is at least 0.26. The test runs seed 0 and asks for what holds
+    on every seed, with room: the lookahead's change positive, the naive one below -0.1, and
+    the gap above 0.15 (0.11 below the smallest measured), so a CPU whose float kernels take
+    seed 0 along another seed's path still passes.
     """
     changes = {}
     for lr_inner in (0.1, 0.0):
@@ -289,7 +292,8 @@ def test_lookahead_raises_cooperation_after_mutual_cooperation_where_naive_lower
         for _ in range(20):
             learner.train_iteration()
         changes[lr_inner] = float(np.mean(cooperation_after_cc(learner) - start))
-    assert changes[0.1] > 0.05 and changes[0.0] < -0.1, changes
+    assert changes[0.1] > 0 and changes[0.0] < -0.1, changes
+    assert changes[0.1] - changes[0.0] > 0.15, changes
 
 
 # ---- seats, policies and the opponent model -------------------------------------------------
