@@ -433,6 +433,31 @@ def loqa_reciprocity_gradient(seed: int, warm=None) -> dict[str, float]:
     }
 
 
+# ---- LOLA-DiCE in the IPD --------------------------------------------------------------------
+def lola_dice_lookahead_ipd(seed: int) -> dict[str, float]:
+    """Change of P(C | CC) over 20 iterations of ``lola_dice_ipd``, with and without lookahead.
+
+    The same start (seed) twice: ``lr_inner`` 0.1 (the preset) and 0 (the naive learner). The
+    change is the mean over the two agents of their tabular P(C | CC).
+    """
+    from agents.algorithms import preset_config
+    from agents.algorithms.lola_dice import LOLADiCELearner
+
+    def cooperation_after_cc(learner) -> np.ndarray:
+        weights = [agent.network.policy_logits.weight[0, 0] for agent in learner.agents]
+        return np.array([torch.sigmoid(weight).item() for weight in weights])
+
+    changes = {}
+    for label, lr_inner in (("lola_change", 0.1), ("naive_change", 0.0)):
+        config = preset_config("lola_dice_ipd", iterations=20, lr_inner=lr_inner, seed=seed)
+        learner = LOLADiCELearner(config)
+        start = cooperation_after_cc(learner)
+        for _ in range(20):
+            learner.train_iteration()
+        changes[label] = float(np.mean(cooperation_after_cc(learner) - start))
+    return {**changes, "gap": changes["lola_change"] - changes["naive_change"]}
+
+
 CASES: tuple[Case, ...] = (
     *(
         Case(f"naive_ipd_defects[{algo}-{encoder}]", naive_ipd(algo, encoder), NAIVE_IPD_CHECKS)
@@ -517,6 +542,15 @@ CASES: tuple[Case, ...] = (
             Check("cc_minus_cd", ">", 0.005),
             Check("dc_minus_dd", ">", 0.005),
             Check("naive_max_push", "<", 0.0),
+        ),
+    ),
+    Case(
+        "lola_dice_lookahead_ipd",
+        lola_dice_lookahead_ipd,
+        (
+            Check("lola_change", ">", 0.0),
+            Check("naive_change", "<", -0.1),
+            Check("gap", ">", 0.15),
         ),
     ),
 )
