@@ -40,8 +40,12 @@ class NaiveLearner(ExactLearner):
         opponent: ExactLearner | None = None,
         create_graph: bool = False,
     ) -> torch.Tensor:
-        """One step of ``lr * df_own/dx_own``."""
+        """One step of ``lr * df_own/dx_own`` (``lr`` from :meth:`step_sizes`)."""
         x = differentiable(own, create_graph)
         value, _ = view.values(x, other if create_graph else other.detach())
-        step = self.learning_rate(view.game) * own_gradient(value, x, create_graph)
+        step = self.step_sizes(view, own.shape[0]) * own_gradient(value, x, create_graph)
         return x + step if create_graph else (x + step).detach()
+
+    def step_sizes(self, view: SeatView, trials: int) -> float | torch.Tensor:
+        """The step size: one for every trial (the game's reference rate unless configured)."""
+        return self.learning_rate(view.game)

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from agents.algorithms.exact.interface import (
-    ExactLearner,
     ExactLearnerConfig,
-    differentiable,
     own_gradient,
 )
 from agents.algorithms.exact.naive import NaiveLearner
@@ -65,7 +63,7 @@ class MMamlConfig(ExactLearnerConfig):
             raise ValueError(f"seat must be 0 or 1, got {self.seat}")
 
 
-class MMamlLearner(ExactLearner):
+class MMamlLearner(NaiveLearner):
     """A naive learner whose start and step size were meta-learned against naive learners."""
 
     name = "mmaml"
@@ -150,17 +148,6 @@ class MMamlLearner(ExactLearner):
         self.prepare(game, generator)
         return self._dealt(trials, self.initial_logits).clone()
 
-    def update(
-        self,
-        view: SeatView,
-        own: torch.Tensor,
-        other: torch.Tensor,
-        opponent: ExactLearner | None = None,
-        create_graph: bool = False,
-    ) -> torch.Tensor:
-        """One naive step at each trial's meta-learned learning rate."""
-        x = differentiable(own, create_graph)
-        value, _ = view.values(x, other if create_graph else other.detach())
-        lr = self._dealt(own.shape[0], self.learning_rates)[:, None]
-        step = lr * own_gradient(value, x, create_graph)
-        return x + step if create_graph else (x + step).detach()
+    def step_sizes(self, view: SeatView, trials: int) -> torch.Tensor:
+        """Each trial's meta-learned learning rate, ``(trials, 1)``: the naive step uses it."""
+        return self._dealt(trials, self.learning_rates)[:, None]
