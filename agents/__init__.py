@@ -67,16 +67,16 @@ def __getattr__(name: str) -> Any:
 
 
 class _Package(types.ModuleType):
-    """The ``agents`` module, whose attribute ``rollout`` stays the function.
+    """The ``agents`` module, whose re-exported names stay the objects :data:`_EXPORTS` names.
 
-    Importing the submodule ``agents.rollout`` (as the learners do) makes Python bind it as
-    the package's attribute ``rollout``, which would shadow the re-exported function of that
-    name for ``from agents import rollout``; this keeps the function in its place.
+    Importing a submodule binds it as the package's attribute of the same name: importing
+    ``agents.rollout`` (as the learners do) would shadow the re-exported function ``rollout``
+    for ``from agents import rollout``; this keeps the function in its place.
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "rollout" and isinstance(value, types.ModuleType):
-            value = value.rollout
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
         super().__setattr__(name, value)
 
 
