@@ -11,7 +11,8 @@ HELP = "exact-game tournament of learners (naive, LOLA, ...) from random starts:
 
 LEARNER_FORMS = (
     "a registered exact-game learner (naive, lola, lola_lookahead, mmaml: it meta-trains "
-    "first, about 50 min per game at its reference settings), or module:factory or "
+    "first, about 50 min per game at its reference settings; meva: plays with trained "
+    "models, see --meva-models), or module:factory or "
     "path/to/file.py:factory returning an agents.algorithms.exact.ExactLearner; "
     "label=SPEC names it in the table"
 )
@@ -39,6 +40,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the initial parameters (default: 0)"
+    )
+    parser.add_argument(
+        "--meva-models",
+        type=Path,
+        default=None,
+        help="folder of trained MeVa models named <game>_vs_<opponent>[_seat1]_s<seed>.pt, as "
+        "experiments/reproduce_meva.py writes them (default: the models bundled with the package)",
+    )
+    parser.add_argument(
+        "--meva-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="which models (training seeds) MeVa plays with; trials are dealt to them in turn "
+        "(default: 0)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no line per finished pair")
@@ -73,6 +89,35 @@ def load_learner(spec: str):
     return label, learner
 
 
+def check_meva_models(learners: dict, game, folder: Path | None, seeds: list[int] | None) -> None:
+    """Point the MeVa learners at ``folder`` and ``seeds`` and load every model they will need.
+
+    Loading before any game is played makes a missing model fail at once, not after the cells
+    before it. ``learners`` is updated in place (a MeVa learner is rebuilt with the new config).
+    """
+    from dataclasses import replace
+
+    from agents.algorithms.meva.learner import MevaLearner, opponent_kind
+
+    kinds = sorted({opponent_kind(learner) for learner in learners.values()})
+    for label, learner in list(learners.items()):
+        if not isinstance(learner, MevaLearner):
+            continue
+        changes = {}
+        if folder is not None:
+            changes["model_dir"] = str(folder)
+        if seeds is not None:
+            changes["seeds"] = tuple(seeds)
+        if changes:
+            learner = learners[label] = MevaLearner(replace(learner.config, **changes))
+        try:
+            for kind in kinds:
+                for seat in (0, 1):
+                    learner.models_for(kind, seat, game)
+        except (FileNotFoundError, ValueError) as error:
+            raise CommandError(str(error)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Check every argument, play every ordered pair, print the table and write the files."""
     from agents.algorithms.exact import ExactGame
@@ -93,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         learners = dict(load_learner(spec) for spec in args.learners)
         if len(learners) < len(args.learners):
             raise CommandError("two learners have the same label; name them with label=SPEC")
+        check_meva_models(learners, game, args.meva_models, args.meva_seeds)
         check_writable(args.out, "--out", folder=True)
     except CommandError as error:
         return report("tournament", error)

@@ -113,5 +113,5 @@ def test_reference_settings():
 def test_registry_builds_every_learner_and_rejects_unknown_names():
     for name in EXACT_LEARNERS:
         assert isinstance(make_exact_learner(name), ExactLearner)
-    with pytest.raises(KeyError, match="unknown exact learner 'meva'"):
-        make_exact_learner("meva")
+    with pytest.raises(KeyError, match="unknown exact learner 'mfos'"):
+        make_exact_learner("mfos")

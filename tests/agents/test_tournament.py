@@ -123,7 +123,7 @@ def test_cli_takes_a_users_learner_from_a_file(tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["meva"], "unknown learner 'meva'"),
+        (["mfos"], "unknown learner 'mfos'"),
         (["naive", "--game", "poker"], "unknown payoff preset 'poker'"),
         (["naive", "--trials", "0"], "--trials must be at least 1"),
         (["naive", "--gamma", "1.5"], "gamma must be in"),

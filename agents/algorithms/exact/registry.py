@@ -13,6 +13,7 @@ from collections.abc import Callable
 from agents.algorithms.exact.interface import ExactLearner
 from agents.algorithms.exact.naive import NaiveLearner
 from agents.algorithms.lola.exact import LolaConfig, LolaLearner
+from agents.algorithms.meva.learner import MevaLearner
 from agents.algorithms.mmaml.learner import MMamlLearner
 
 #: learner name -> factory of a learner with its reference settings
@@ -22,6 +23,8 @@ EXACT_LEARNERS: dict[str, Callable[[], ExactLearner]] = {
     "lola_lookahead": lambda: LolaLearner(LolaConfig(form="lookahead")),
     # meta-trains for about 50 min per game on one core at the reference settings
     "mmaml": MMamlLearner,
+    # plays with trained models: bundled ones, or MevaLearnerConfig(model_dir=...)
+    "meva": MevaLearner,
 }
 
 

@@ -140,6 +140,19 @@ class ExactGame:
         rewards = self.rewards.to(transition.device)
         return (1.0 - self.gamma) * occupancy @ rewards
 
+    def swapped(self) -> ExactGame:
+        """The game with its players' seats exchanged (itself when the game is symmetric).
+
+        Player 0 of the result gets what player 1 got: ``table'[a, b] = table[b, a]`` with the
+        two rewards exchanged. A learner trained in seat 0 of the swapped game has in effect
+        been trained in seat 1 of this one.
+        """
+        table = self.table()
+        swapped = table.transpose(1, 0, 2)[..., ::-1]
+        if np.array_equal(swapped, table):
+            return self
+        return ExactGame(swapped.copy(), self.gamma)
+
     def seat(self, seat: int) -> SeatView:
         """The game as player ``seat`` sees it: values ordered (own, other)."""
         return SeatView(self, seat)
