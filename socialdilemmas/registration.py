@@ -87,8 +87,8 @@ def make_vec(
         copy: return fresh arrays (default) or the env's own buffers (faster; overwritten by the
             next call).
         render_mode: None, "ansi" or "rgb_array" for :meth:`VectorEnv.render`.
-        **kwargs: the env's own arguments (``max_cycles``, ``payoffs``, ``grid_size``, ...),
-            validated exactly as the PettingZoo env validates them.
+        **kwargs: the env's own arguments (``max_cycles``, ``payoffs``, ``grid_size``,
+            ``obs_layout``, ...), validated exactly as the PettingZoo env validates them.
     """
     name = canonical_id(env_id)
     single: SocialDilemmaParallelEnv = env_module(name).parallel_env(**kwargs)
@@ -100,6 +100,7 @@ def make_vec(
         render_mode=render_mode,
         env_id=name,
         seed=seed,
+        obs_layout=single.obs_layout,
     )
 
 

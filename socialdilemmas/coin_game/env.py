@@ -194,6 +194,8 @@ class CoinGameEnv(SocialDilemmaParallelEnv):
         egocentric: re-centre each observation on the observer.
         payoffs: ``(own coin, other's coin, penalty to the owner)``.
         render_mode: None, "human", "ansi" or "rgb_array".
+        obs_layout: ``"planes"`` (default, ``(4, g, g)``), ``"flat"`` (``(4 g g,)``) or
+            ``"hwc"`` (``(g, g, 4)``).
 
     """
 
@@ -217,9 +219,11 @@ class CoinGameEnv(SocialDilemmaParallelEnv):
         egocentric: bool = False,
         payoffs: Sequence[float] = DEFAULT_PAYOFFS,
         render_mode: str | None = None,
+        obs_layout: str = "planes",
     ) -> None:
         super().__init__(
             CoinGame(grid_size=grid_size, rules=rules, egocentric=egocentric, payoffs=payoffs),
             max_cycles,
             render_mode,
+            obs_layout,
         )

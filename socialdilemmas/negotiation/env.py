@@ -159,6 +159,8 @@ class NegotiationEnv(SocialDilemmaParallelEnv):
         continuous: float claims in ``Box(0, 5, (3,))`` instead of ``MultiDiscrete([6, 6, 6])``.
         max_cycles: rounds per episode.
         render_mode: None, "human" or "ansi".
+        obs_layout: ``"planes"`` (default) or ``"flat"``, both the ``(15,)`` vector; ``"hwc"``
+            raises ``ValueError`` (there is no image).
 
     """
 
@@ -179,5 +181,8 @@ class NegotiationEnv(SocialDilemmaParallelEnv):
         continuous: bool = False,
         max_cycles: int = 50,
         render_mode: str | None = None,
+        obs_layout: str = "planes",
     ) -> None:
-        super().__init__(NegotiationGame(sampling, prop_mode, continuous), max_cycles, render_mode)
+        super().__init__(
+            NegotiationGame(sampling, prop_mode, continuous), max_cycles, render_mode, obs_layout
+        )
