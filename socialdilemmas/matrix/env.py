@@ -74,6 +74,7 @@ Nothing has been played: both players observe `start`. The game has no randomnes
 | `payoffs` | `"ipd"` | preset name or `(2, 2, 2)` table |
 | `max_cycles` | 50 | rounds per episode |
 | `render_mode` | None | None, `"human"` (prints) or `"ansi"` (returns text) |
+| `obs_layout` | `"planes"` | `"planes"` or `"flat"`, both the `(5,)` vector; `"hwc"` raises `ValueError` (no image to make channel-last) |
 
 ```python
 >>> from socialdilemmas import ipd_v0
@@ -94,7 +95,8 @@ The exact infinite-horizon discounted values of memory-one policies are in
 
 ## Version history
 
-* v0: initial release.
+* v0: initial release; later, without changing the default observations, the `obs_layout`
+  argument (`"planes"` and `"flat"`, the same vector here).
 """
 
 from __future__ import annotations

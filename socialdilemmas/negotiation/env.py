@@ -115,6 +115,7 @@ made, so the claim entries of the first observation are 0.
 | `continuous` | False | float claims `Box(0, 5, (3,))` instead of integers 0..5 |
 | `max_cycles` | 50 | rounds per episode |
 | `render_mode` | None | None, `"human"` (prints) or `"ansi"` (returns text) |
+| `obs_layout` | `"planes"` | `"planes"` or `"flat"`, both the `(15,)` vector; `"hwc"` raises `ValueError` (no image to make channel-last) |
 
 ```python
 >>> from socialdilemmas import negotiation_v0
@@ -138,7 +139,8 @@ vector env and prints their rewards and welfare shares.
 
 ## Version history
 
-* v0: initial release.
+* v0: initial release; later, without changing the default observations, the `obs_layout`
+  argument (`"planes"` and `"flat"`, the same vector here).
 """  # noqa: D400
 
 from __future__ import annotations
