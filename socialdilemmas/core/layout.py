@@ -2,9 +2,10 @@
 
 The kernels write every observation in the game's native layout ("planes": channel-first
 ``(C, H, W)`` for the Coin Game, a vector for the matrix and negotiation games). Learning
-libraries disagree on what they accept: RLlib's and AgileRL's default CNNs expect height x
-width x channels, and their default MLPs a 1-D vector. An ``obs_layout`` argument of the
-PettingZoo envs and of ``make_vec`` picks one of
+libraries disagree on what they accept: RLlib's default CNN reads height x width x channels,
+neither RLlib's nor AgileRL's default CNN takes the Coin Game's ``(4, 3, 3)`` planes, and their
+default MLPs take a 1-D vector. An ``obs_layout`` argument of the PettingZoo envs and of
+``make_vec`` picks one of
 
 * ``"planes"``: the native layout (the default, and the layout the kernels write);
 * ``"flat"``: ``observation.reshape(-1)``, channel-major, a 1-D vector;
@@ -71,7 +72,8 @@ def to_layout(observations: np.ndarray, obs_layout: str, batch_ndim: int) -> np.
     if obs_layout == "flat":
         return observations.reshape(*observations.shape[:batch_ndim], -1)
     if obs_layout == "hwc":
-        return np.moveaxis(observations, batch_ndim, -1)
+        channel, height, width = batch_ndim, batch_ndim + 1, batch_ndim + 2
+        return observations.transpose(*range(batch_ndim), height, width, channel)
     raise ValueError(f"obs_layout must be one of {list(OBS_LAYOUTS)}, got {obs_layout!r}")
 
 
@@ -96,7 +98,9 @@ def copy_flat(observation: np.ndarray) -> np.ndarray:
 
 def copy_hwc(observation: np.ndarray) -> np.ndarray:
     """A fresh C-contiguous channel-last copy of one ``(C, H, W)`` observation."""
-    return np.moveaxis(observation, 0, -1).copy()
+    # transpose with explicit axes, not np.moveaxis: this runs twice per PettingZoo step, and
+    # moveaxis's argument normalisation costs several times the copy of a small board
+    return observation.transpose(1, 2, 0).copy()
 
 
 #: layout -> copier of one observation (module functions, so that envs holding one pickle)
