@@ -1,6 +1,9 @@
 """Random play through PettingZoo's registry, with both the parallel and the AEC API.
 
 Run: python examples/pettingzoo_random_play.py [--env socialdilemmas/ipd-v0] [--episodes 2]
+
+PettingZoo has a registry since 1.27; with an older PettingZoo the env comes from its module
+(``socialdilemmas.coin_game_v0.parallel_env()``), which is what the registry calls anyway.
 """
 
 from __future__ import annotations
@@ -10,10 +13,19 @@ import argparse
 import pettingzoo
 
 import socialdilemmas  # noqa: F401  (importing registers the socialdilemmas/* ids)
+from socialdilemmas.registration import PETTINGZOO_HAS_REGISTRY, env_module
+
+
+def make(api: str, env_id: str, **kwargs):
+    """``pettingzoo.make(api, env_id, ...)``, or the env's module without a registry."""
+    if PETTINGZOO_HAS_REGISTRY:
+        return pettingzoo.make(api, env_id, **kwargs)
+    module = env_module(env_id)
+    return module.parallel_env(**kwargs) if api == "parallel" else module.env(**kwargs)
 
 
 def play_parallel(env_id: str, episodes: int, seed: int) -> None:
-    env = pettingzoo.make("parallel", env_id, max_cycles=10)
+    env = make("parallel", env_id, max_cycles=10)
     for episode in range(episodes):
         observations, infos = env.reset(seed=seed + episode)
         totals = dict.fromkeys(env.agents, 0.0)
@@ -27,7 +39,7 @@ def play_parallel(env_id: str, episodes: int, seed: int) -> None:
 
 
 def play_aec(env_id: str, episodes: int, seed: int) -> None:
-    env = pettingzoo.make("aec", env_id, max_cycles=10, render_mode="ansi")
+    env = make("aec", env_id, max_cycles=10, render_mode="ansi")
     for episode in range(episodes):
         env.reset(seed=seed + episode)
         for agent in env.agent_iter():

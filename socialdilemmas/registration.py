@@ -2,6 +2,10 @@
 
 Adding a game = adding one line to :data:`ENV_MODULES`; the test battery is parametrised over
 this registry, so a registered env gets every API, seeding, pickling and equivalence test.
+
+PettingZoo has had a registry (``pettingzoo.make``, ``pettingzoo.register``) only since 1.27;
+with an older PettingZoo the envs are created from their modules (``ipd_v0.parallel_env()``)
+and :func:`register_with_pettingzoo` registers nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from socialdilemmas.core.parallel import SocialDilemmaParallelEnv
 from socialdilemmas.core.vector import VectorEnv
 
 NAMESPACE = "socialdilemmas"
+#: True when the installed PettingZoo has a registry (``pettingzoo.make``; PettingZoo >= 1.27)
+PETTINGZOO_HAS_REGISTRY: bool = hasattr(pettingzoo, "aec_registry")
 
 #: versioned name -> module exporting env, raw_env, parallel_env
 ENV_MODULES: dict[str, str] = {
@@ -81,8 +87,8 @@ def make_vec(
         copy: return fresh arrays (default) or the env's own buffers (faster; overwritten by the
             next call).
         render_mode: None, "ansi" or "rgb_array" for :meth:`VectorEnv.render`.
-        **kwargs: the env's own arguments (``max_cycles``, ``payoffs``, ``grid_size``, ...),
-            validated exactly as the PettingZoo env validates them.
+        **kwargs: the env's own arguments (``max_cycles``, ``payoffs``, ``grid_size``,
+            ``obs_layout``, ...), validated exactly as the PettingZoo env validates them.
     """
     name = canonical_id(env_id)
     single: SocialDilemmaParallelEnv = env_module(name).parallel_env(**kwargs)
@@ -94,6 +100,7 @@ def make_vec(
         render_mode=render_mode,
         env_id=name,
         seed=seed,
+        obs_layout=single.obs_layout,
     )
 
 
@@ -102,8 +109,15 @@ def pettingzoo_id(env_id: str) -> str:
     return f"{NAMESPACE}/" + re.sub(r"_v(\d+)$", r"-v\1", canonical_id(env_id))
 
 
-def register_with_pettingzoo() -> None:
-    """Register every env under ``socialdilemmas/<name>-v0`` for both APIs (idempotent)."""
+def register_with_pettingzoo() -> bool:
+    """Register every env under ``socialdilemmas/<name>-v0`` for both APIs (idempotent).
+
+    Returns True when the ids are registered, False when the installed PettingZoo has no
+    registry (before 1.27), in which case nothing is done: the envs are still made from their
+    modules and with :func:`make_vec`.
+    """
+    if not hasattr(pettingzoo, "aec_registry"):
+        return False
     for name, module_name in ENV_MODULES.items():
         env_id = pettingzoo_id(name)
         if env_id in pettingzoo.aec_registry:
@@ -111,3 +125,4 @@ def register_with_pettingzoo() -> None:
         module = importlib.import_module(module_name)
         pettingzoo.register("aec", env_id, entry_point=module.env)
         pettingzoo.register("parallel", env_id, entry_point=module.parallel_env)
+    return True

@@ -10,7 +10,13 @@ import sys
 import pytest
 
 import socialdilemmas
-from socialdilemmas.registration import ENV_MODULES, canonical_id, env_class
+from socialdilemmas.registration import (
+    ENV_MODULES,
+    PETTINGZOO_HAS_REGISTRY,
+    canonical_id,
+    env_class,
+    register_with_pettingzoo,
+)
 
 
 def test_import_does_not_load_torch_or_other_heavy_packages():
@@ -33,6 +39,7 @@ def test_unknown_env_id():
         socialdilemmas.make_vec("chess_v0", 4)
 
 
+@pytest.mark.skipif(not PETTINGZOO_HAS_REGISTRY, reason="PettingZoo < 1.27 has no registry")
 def test_every_env_is_registered_with_pettingzoo_for_both_apis():
     import pettingzoo
 
@@ -40,6 +47,24 @@ def test_every_env_is_registered_with_pettingzoo_for_both_apis():
         env_id = "socialdilemmas/" + name.replace("_v", "-v")
         assert env_id in pettingzoo.aec_registry
         assert env_id in pettingzoo.parallel_registry
+
+
+def test_registering_without_a_pettingzoo_registry_does_nothing(monkeypatch):
+    """PettingZoo before 1.27 has no registry: importing the package must still work."""
+    import pettingzoo
+
+    for name in ("aec_registry", "parallel_registry", "register", "make"):
+        monkeypatch.delattr(pettingzoo, name, raising=False)
+    assert register_with_pettingzoo() is False
+
+
+@pytest.mark.skipif(not PETTINGZOO_HAS_REGISTRY, reason="PettingZoo < 1.27 has no registry")
+def test_registering_again_is_a_no_op():
+    import pettingzoo
+
+    before = set(pettingzoo.aec_registry)
+    assert register_with_pettingzoo() is True
+    assert set(pettingzoo.aec_registry) == before
 
 
 @pytest.mark.parametrize("name", list(ENV_MODULES))

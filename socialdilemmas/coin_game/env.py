@@ -9,7 +9,7 @@
 | Actions | Discrete(4): 0 right, 1 left, 2 down, 3 up; Discrete(5) with `rules="pax"` (4 = stay) |
 | Parallel API | yes (native); AEC through `parallel_to_aec` |
 | Agents | `player_0` (red), `player_1` (blue) |
-| Observation shape / values | (4, grid_size, grid_size) float32 in {0, 1} |
+| Observation shape / values | (4, grid_size, grid_size) float32 in {0, 1}; `obs_layout="hwc"`: (grid_size, grid_size, 4), `"flat"`: (4 grid_size²,) |
 
 ## Description
 
@@ -47,8 +47,19 @@ so that one policy can play either seat (`player_1` sees the board with red and 
 
 Under the default rules planes 2 and 3 hold exactly one coin between them. Indices are
 `[plane, row, column]`, row 0 at the top. With `egocentric=True` the board is shifted
-(wrapping around) so that "me" is always at `(grid_size // 2, grid_size // 2)`. A flat vector
-is `observation.reshape(-1)` (channel-major, the LOQA/POLA flattening).
+(wrapping around) so that "me" is always at `(grid_size // 2, grid_size // 2)`.
+
+`obs_layout` gives the same numbers in another order, for clients whose default networks
+expect it (RLlib's and AgileRL's CNNs read height x width x channels):
+
+| `obs_layout` | shape | equals |
+|---|---|---|
+| `"planes"` (default) | `(4, g, g)` | the planes above, `[plane, row, column]` |
+| `"flat"` | `(4 g g,)` | `planes.reshape(-1)`, channel-major (the LOQA/POLA flattening) |
+| `"hwc"` | `(g, g, 4)` | `np.moveaxis(planes, 0, -1)`, `[row, column, plane]` (PAX's order) |
+
+The observation space (and the global `state()`) follow the layout; so does `make_vec(...,
+obs_layout=...)`. The scripted strategies and the `agents` learners read the planes.
 
 ## Action space
 
@@ -133,8 +144,8 @@ Where we deliberately differ from PAX/JaxMARL:
   `max_cycles` steps exactly as in the other games (the vector env returns the last observation
   in `info["final_observation"]`). With `max_cycles=16` an episode has as many steps as PAX's
   `num_inner_steps=16`, all 16 of them paid.
-* Observations are channel-first `(4, g, g)` like every other env here; PAX's are `(g, g, 4)`
-  (`np.moveaxis(obs, 0, -1)` converts).
+* Observations are channel-first `(4, g, g)` by default; PAX's are `(g, g, 4)`, which
+  `obs_layout="hwc"` gives.
 * PAX's cooperation counters (`red_coop`, `blue_defect`, ...) are the `pickups` counts.
 * PAX hard-codes a 3x3 board; any `grid_size` works here (egocentric centre `grid_size // 2`).
 
@@ -148,6 +159,7 @@ Where we deliberately differ from PAX/JaxMARL:
 | `egocentric` | False | re-centre each observation on the observer |
 | `payoffs` | `(1, 1, -2)` | reward for collecting my coin, for collecting the other's coin, and to the owner when the other collects its coin |
 | `render_mode` | None | None, `"human"` (prints), `"ansi"` (returns text) or `"rgb_array"` (returns a `(32 g, 32 g, 3)` uint8 image) |
+| `obs_layout` | `"planes"` | `"planes"` `(4, g, g)`, `"flat"` `(4 g g,)` or `"hwc"` `(g, g, 4)` (table above) |
 
 ```python
 >>> from socialdilemmas import coin_game_v0
@@ -168,12 +180,19 @@ array([[0., 0., 0.],
 {'player_0': 1.0, 'player_1': -2.0}
 >>> infos["player_0"]
 {'own_coin_pickups': 0, 'other_coin_pickups': 1, 'own_coin_taken_by_other': 0}
+>>> hwc = coin_game_v0.parallel_env(obs_layout="hwc")
+>>> hwc.observation_space("player_0").shape
+(3, 3, 4)
+>>> first, _ = hwc.reset(seed=3)  # the board above, channel-last: [row, column, plane]
+>>> bool((first["player_0"][:, :, 1] == observations["player_0"][1]).all())
+True
 
 ```
 
 ## Version history
 
-* v0: initial release.
+* v0: initial release; later, without changing the default observations, the `obs_layout`
+  argument (`"planes"`, `"flat"`, `"hwc"`).
 """  # noqa: D400, E501  (a documentation page: a title line and wide tables)
 
 from __future__ import annotations
@@ -194,6 +213,8 @@ class CoinGameEnv(SocialDilemmaParallelEnv):
         egocentric: re-centre each observation on the observer.
         payoffs: ``(own coin, other's coin, penalty to the owner)``.
         render_mode: None, "human", "ansi" or "rgb_array".
+        obs_layout: ``"planes"`` (default, ``(4, g, g)``), ``"flat"`` (``(4 g g,)``) or
+            ``"hwc"`` (``(g, g, 4)``).
 
     """
 
@@ -217,9 +238,11 @@ class CoinGameEnv(SocialDilemmaParallelEnv):
         egocentric: bool = False,
         payoffs: Sequence[float] = DEFAULT_PAYOFFS,
         render_mode: str | None = None,
+        obs_layout: str = "planes",
     ) -> None:
         super().__init__(
             CoinGame(grid_size=grid_size, rules=rules, egocentric=egocentric, payoffs=payoffs),
             max_cycles,
             render_mode,
+            obs_layout,
         )

@@ -15,6 +15,7 @@ from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from socialdilemmas._rng import as_seed, entropy_seed, seed_streams
 from socialdilemmas.core.game import BatchedGame
+from socialdilemmas.core.layout import SINGLE_COPIERS, check_obs_layout, layout_space
 from socialdilemmas.core.validation import check_positive_int
 
 _ENV_ZERO = np.zeros(1, dtype=np.int64)
@@ -24,9 +25,10 @@ class SocialDilemmaParallelEnv(ParallelEnv):
     """Base of every PettingZoo env in the package: one game, stepped by the batched kernels.
 
     Subclasses build their :class:`BatchedGame` and call ``super().__init__``; their class
-    docstring is the env's documentation page. Observations are fresh float32 arrays, rewards
-    Python floats, ends Python bools; an episode is truncated after ``max_cycles`` steps, after
-    which ``agents`` is empty and ``step`` raises until ``reset``.
+    docstring is the env's documentation page. Observations are fresh float32 arrays in
+    ``obs_layout`` (see :mod:`socialdilemmas.core.layout`), rewards Python floats, ends Python
+    bools; an episode is truncated after ``max_cycles`` steps, after which ``agents`` is empty
+    and ``step`` raises until ``reset``.
     """
 
     metadata: dict[str, Any] = {
@@ -38,9 +40,20 @@ class SocialDilemmaParallelEnv(ParallelEnv):
     #: every API, seeding and equivalence test on each of them.
     variants: ClassVar[dict[str, dict[str, Any]]] = {"default": {}}
 
-    def __init__(self, game: BatchedGame, max_cycles: int, render_mode: str | None) -> None:
+    def __init__(
+        self,
+        game: BatchedGame,
+        max_cycles: int,
+        render_mode: str | None,
+        obs_layout: str = "planes",
+    ) -> None:
         self.game = game
         self.max_cycles = check_positive_int(max_cycles, "max_cycles")
+        self.obs_layout = check_obs_layout(
+            obs_layout, game.observation_space, self.metadata["name"]
+        )
+        self._observation_space = layout_space(game.observation_space, self.obs_layout)
+        self._copy_observation = SINGLE_COPIERS[self.obs_layout]
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, "
@@ -57,13 +70,13 @@ class SocialDilemmaParallelEnv(ParallelEnv):
         self._seeded = False
         self._started = False
         #: the global state is player_0's view, which shows the whole game in every game here
-        self.state_space = game.observation_space
+        self.state_space = self._observation_space
 
     # ---- spaces (the same object on every call, as PettingZoo's tests require) ---------------
     def observation_space(self, agent: str):
-        """Observation space of ``agent`` (identical for both seats)."""
+        """Observation space of ``agent`` in ``obs_layout`` (identical for both seats)."""
         self._check_agent(agent)
-        return self.game.observation_space
+        return self._observation_space
 
     def action_space(self, agent: str):
         """Action space of ``agent`` (identical for both seats)."""
@@ -84,8 +97,9 @@ class SocialDilemmaParallelEnv(ParallelEnv):
         self._started = True
         self.agents = self.possible_agents[:]
         observations = self._buffers.observations[0]
+        copy = self._copy_observation
         return (
-            {agent: observations[seat].copy() for seat, agent in enumerate(self.agents)},
+            {agent: copy(observations[seat]) for seat, agent in enumerate(self.agents)},
             {agent: {} for agent in self.agents},
         )
 
@@ -111,8 +125,9 @@ class SocialDilemmaParallelEnv(ParallelEnv):
         reward_0, reward_1 = buffers.rewards[0].tolist()
         done = bool(buffers.truncated[0])
         info_0, info_1 = self.game.agent_infos(buffers, 0)
+        copy = self._copy_observation
         result = (
-            {first: observations[0].copy(), second: observations[1].copy()},
+            {first: copy(observations[0]), second: copy(observations[1])},
             {first: reward_0, second: reward_1},
             {first: False, second: False},
             {first: done, second: done},
@@ -142,8 +157,8 @@ class SocialDilemmaParallelEnv(ParallelEnv):
         """Nothing to release: the env holds only NumPy arrays."""
 
     def state(self) -> np.ndarray:
-        """Global state: ``player_0``'s observation (it shows the whole board)."""
-        return self._buffers.observations[0, 0].copy()
+        """Global state: ``player_0``'s observation in ``obs_layout`` (it shows the whole board)."""
+        return self._copy_observation(self._buffers.observations[0, 0])
 
     # ---- internals ----------------------------------------------------------------------------
     def _check_agent(self, agent: str) -> None:

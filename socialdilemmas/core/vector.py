@@ -9,6 +9,7 @@ from gymnasium import spaces
 
 from socialdilemmas._rng import seed_streams, seeds_for_batch
 from socialdilemmas.core.game import BatchedGame
+from socialdilemmas.core.layout import check_obs_layout, layout_space, to_layout
 from socialdilemmas.core.validation import MAX_INT64, check_positive_int
 
 
@@ -21,7 +22,8 @@ class VectorEnv:
     * ``reset(seed)`` -> ``(observations, info)``
     * ``step(actions)`` -> ``(observations, rewards, terminations, truncations, info)``
 
-    with ``observations`` ``(num_envs, 2, *obs_shape)`` float32, ``actions``
+    with ``observations`` ``(num_envs, 2, *obs_shape)`` float32 (``obs_shape`` in
+    ``obs_layout``: the game's planes, flattened or channel-last), ``actions``
     ``(num_envs, 2, *action_shape)``, ``rewards`` ``(num_envs, 2)`` float64 and
     ``terminations`` / ``truncations`` ``(num_envs,)`` bool (both seats end together; these games
     never terminate, they are truncated after ``max_cycles`` steps).
@@ -45,6 +47,10 @@ class VectorEnv:
         render_mode: None, "ansi" or "rgb_array" (renders sub-env 0 unless told otherwise).
         env_id: registered name, for ``repr`` and saved configs.
         seed: seed used by the first ``reset()`` if that call gives none.
+        obs_layout: "planes" (the game's own layout, the default), "flat" (one vector per seat)
+            or "hwc" (channel-last, games with ``(C, H, W)`` planes only); see
+            :mod:`socialdilemmas.core.layout`. With ``copy=False`` a non-default layout is a
+            view of the env's buffers ("hwc": a strided one).
     """
 
     def __init__(
@@ -56,8 +62,12 @@ class VectorEnv:
         render_mode: str | None = None,
         env_id: str | None = None,
         seed: int | list[int] | np.ndarray | None = None,
+        obs_layout: str = "planes",
     ) -> None:
         self.game = game
+        self.obs_layout = check_obs_layout(
+            obs_layout, game.observation_space, env_id or type(game).__name__
+        )
         self.num_envs = check_positive_int(num_envs, "num_envs")
         self.max_cycles = check_positive_int(max_cycles, "max_cycles")
         self.copy = bool(copy)
@@ -69,9 +79,11 @@ class VectorEnv:
         self.env_id = env_id
         self.possible_agents = list(game.agents)
         self.num_agents = len(self.possible_agents)
-        self.single_observation_space = game.observation_space
+        self.single_observation_space = layout_space(game.observation_space, self.obs_layout)
         self.single_action_space = game.action_space
-        self.observation_space = _batched(game.observation_space, (self.num_envs, self.num_agents))
+        self.observation_space = _batched(
+            self.single_observation_space, (self.num_envs, self.num_agents)
+        )
         self.action_space = _batched(game.action_space, (self.num_envs, self.num_agents))
         self._state, self._rng, self._buffers = game.allocate(self.num_envs)
         self._actions = np.zeros(
@@ -103,7 +115,7 @@ class VectorEnv:
         self.game.reset_envs(self._state, self._rng, self._all_envs, self._buffers)
         self._buffers.truncated[:] = False
         self._needs_reset = False
-        return self._out(self._buffers.observations), {}
+        return self._out_observations(self._buffers.observations), {}
 
     def step(
         self, actions: Any
@@ -121,7 +133,7 @@ class VectorEnv:
         info = {name: self._out(array) for name, array in buffers.info.items()}
         info["final_observation"] = self._final_observations()
         return (
-            self._out(buffers.observations),
+            self._out_observations(buffers.observations),
             self._out(buffers.rewards),
             self._out(self._terminations),
             self._out(buffers.truncated),
@@ -151,16 +163,22 @@ class VectorEnv:
     def _out(self, array: np.ndarray) -> np.ndarray:
         return array.copy() if self.copy else array
 
+    def _out_observations(self, array: np.ndarray) -> np.ndarray:
+        if self.obs_layout == "planes":
+            return self._out(array)
+        view = to_layout(array, self.obs_layout, batch_ndim=2)
+        return view.copy() if self.copy else view
+
     def _final_observations(self) -> np.ndarray:
         # Episodes end together every max_cycles steps, so most steps have no final observation:
         # copying the buffer then would double the cost of a copy=True step for nothing.
         buffers = self._buffers
-        if not self.copy:
-            return buffers.final_observations
-        if buffers.truncated.any():
-            return buffers.final_observations.copy()
+        if not self.copy or buffers.truncated.any():
+            return self._out_observations(buffers.final_observations)
         if self._no_final_observations is None:
-            self._no_final_observations = np.zeros_like(buffers.final_observations)
+            self._no_final_observations = np.zeros(
+                self.observation_space.shape, dtype=buffers.final_observations.dtype
+            )
             self._no_final_observations.flags.writeable = False
         return self._no_final_observations
 

@@ -74,6 +74,7 @@ Nothing has been played: both players observe `start`. The game has no randomnes
 | `payoffs` | `"ipd"` | preset name or `(2, 2, 2)` table |
 | `max_cycles` | 50 | rounds per episode |
 | `render_mode` | None | None, `"human"` (prints) or `"ansi"` (returns text) |
+| `obs_layout` | `"planes"` | `"planes"` or `"flat"`, both the `(5,)` vector; `"hwc"` raises `ValueError` (no image to make channel-last) |
 
 ```python
 >>> from socialdilemmas import ipd_v0
@@ -94,7 +95,8 @@ The exact infinite-horizon discounted values of memory-one policies are in
 
 ## Version history
 
-* v0: initial release.
+* v0: initial release; later, without changing the default observations, the `obs_layout`
+  argument (`"planes"` and `"flat"`, the same vector here).
 """
 
 from __future__ import annotations
@@ -111,6 +113,8 @@ class MatrixGameEnv(SocialDilemmaParallelEnv):
         payoffs: preset name or ``(2, 2, 2)`` table ``table[a0, a1] = (r0, r1)``.
         max_cycles: rounds per episode.
         render_mode: None, "human" or "ansi".
+        obs_layout: ``"planes"`` (default) or ``"flat"``, both the ``(5,)`` one-hot; ``"hwc"``
+            raises ``ValueError`` (there is no image).
     """
 
     metadata = {
@@ -121,9 +125,13 @@ class MatrixGameEnv(SocialDilemmaParallelEnv):
     variants = {name: {"payoffs": name} for name in PRESETS}
 
     def __init__(
-        self, payoffs: str | object = "ipd", max_cycles: int = 50, render_mode: str | None = None
+        self,
+        payoffs: str | object = "ipd",
+        max_cycles: int = 50,
+        render_mode: str | None = None,
+        obs_layout: str = "planes",
     ) -> None:
-        super().__init__(MatrixGame(payoffs), max_cycles, render_mode)
+        super().__init__(MatrixGame(payoffs), max_cycles, render_mode, obs_layout)
 
 
 class IPDEnv(MatrixGameEnv):
@@ -133,17 +141,23 @@ class IPDEnv(MatrixGameEnv):
         payoffs: ``"ipd"`` (default, LOLA), ``"ipd_3051"``, ``"ipd_pola"`` or a custom table.
         max_cycles: rounds per episode.
         render_mode: None, "human" or "ansi".
+        obs_layout: ``"planes"`` (default) or ``"flat"``, both the ``(5,)`` one-hot; ``"hwc"``
+            raises ``ValueError`` (there is no image).
     """
 
     metadata = {"name": "ipd_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True}
     variants = {name: {"payoffs": name} for name in PRISONERS_DILEMMA_PRESETS}
 
     def __init__(
-        self, payoffs: str | object = "ipd", max_cycles: int = 50, render_mode: str | None = None
+        self,
+        payoffs: str | object = "ipd",
+        max_cycles: int = 50,
+        render_mode: str | None = None,
+        obs_layout: str = "planes",
     ) -> None:
         if isinstance(payoffs, str) and payoffs not in PRISONERS_DILEMMA_PRESETS:
             raise ValueError(
                 f"ipd_v0 takes the prisoner's-dilemma presets {list(PRISONERS_DILEMMA_PRESETS)} "
                 f"or a custom table, got {payoffs!r}; use matrix_game_v0 for other games"
             )
-        super().__init__(payoffs, max_cycles, render_mode)
+        super().__init__(payoffs, max_cycles, render_mode, obs_layout)

@@ -115,6 +115,7 @@ made, so the claim entries of the first observation are 0.
 | `continuous` | False | float claims `Box(0, 5, (3,))` instead of integers 0..5 |
 | `max_cycles` | 50 | rounds per episode |
 | `render_mode` | None | None, `"human"` (prints) or `"ansi"` (returns text) |
+| `obs_layout` | `"planes"` | `"planes"` or `"flat"`, both the `(15,)` vector; `"hwc"` raises `ValueError` (no image to make channel-last) |
 
 ```python
 >>> from socialdilemmas import negotiation_v0
@@ -138,7 +139,8 @@ vector env and prints their rewards and welfare shares.
 
 ## Version history
 
-* v0: initial release.
+* v0: initial release; later, without changing the default observations, the `obs_layout`
+  argument (`"planes"` and `"flat"`, the same vector here).
 """  # noqa: D400
 
 from __future__ import annotations
@@ -159,6 +161,8 @@ class NegotiationEnv(SocialDilemmaParallelEnv):
         continuous: float claims in ``Box(0, 5, (3,))`` instead of ``MultiDiscrete([6, 6, 6])``.
         max_cycles: rounds per episode.
         render_mode: None, "human" or "ansi".
+        obs_layout: ``"planes"`` (default) or ``"flat"``, both the ``(15,)`` vector; ``"hwc"``
+            raises ``ValueError`` (there is no image).
 
     """
 
@@ -179,5 +183,8 @@ class NegotiationEnv(SocialDilemmaParallelEnv):
         continuous: bool = False,
         max_cycles: int = 50,
         render_mode: str | None = None,
+        obs_layout: str = "planes",
     ) -> None:
-        super().__init__(NegotiationGame(sampling, prop_mode, continuous), max_cycles, render_mode)
+        super().__init__(
+            NegotiationGame(sampling, prop_mode, continuous), max_cycles, render_mode, obs_layout
+        )

@@ -43,6 +43,23 @@ def test_episode_end_reports_the_terminal_observation_and_restarts():
     assert (obs[:, 4] == 1).all()  # the next episode's first observation
 
 
+def test_obs_layout_reaches_the_copies_and_their_terminal_observations():
+    """docs/clients.md: SB3VecEnv passes obs_layout on; copy 2 i + seat is seat seat of game i."""
+    env = SB3VecEnv("coin_game_v0", num_envs=2, max_cycles=1, seed=3, obs_layout="flat")
+    planes = socialdilemmas.make_vec("coin_game_v0", 2, max_cycles=1, seed=[3, 5])  # s + 2 i
+    assert env.observation_space.shape == (36,)
+    obs = env.reset()
+    planes_obs, _ = planes.reset()
+    np.testing.assert_array_equal(obs, planes_obs.reshape(4, 36))
+    _, _, dones, infos = env.step(np.zeros(4, dtype=np.int64))
+    _, _, _, _, planes_info = planes.step(np.zeros((2, 2), dtype=np.int64))
+    assert dones.all()
+    for copy, info in enumerate(infos):
+        game, seat = divmod(copy, 2)
+        expected = planes_info["final_observation"][game, seat].reshape(-1)
+        np.testing.assert_array_equal(info["terminal_observation"], expected)
+
+
 def test_seed_gives_each_game_the_seed_of_its_seat_zero_copy():
     pytest.importorskip("socialdilemmas.coin_game")
     env = SB3VecEnv("coin_game_v0", num_envs=3)

@@ -26,7 +26,12 @@ from pettingzoo.test import (
 from pettingzoo.utils import parallel_to_aec
 
 import socialdilemmas
-from socialdilemmas.registration import env_module, env_variants, pettingzoo_id
+from socialdilemmas.registration import (
+    PETTINGZOO_HAS_REGISTRY,
+    env_module,
+    env_variants,
+    pettingzoo_id,
+)
 
 VARIANTS = env_variants()
 IDS = [f"{env_id}-{variant}" for env_id, variant, _ in VARIANTS]
@@ -98,6 +103,7 @@ def test_state(variant):
     state_test(module.env(**kwargs), module.parallel_env(**kwargs), num_cycles=20)
 
 
+@pytest.mark.skipif(not PETTINGZOO_HAS_REGISTRY, reason="PettingZoo < 1.27 has no registry")
 def test_registry_make(variant):
     import pettingzoo
 
