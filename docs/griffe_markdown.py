@@ -66,10 +66,19 @@ class MarkdownDocstrings(griffe.Extension):
     """Rewrite every docstring for Markdown, and drop the env modules' page docstrings."""
 
     def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
-        """Rewrite ``obj``'s docstring once the object tree is complete."""
-        if obj.docstring is None:
-            return
-        if obj.is_module and ENV_MODULE.fullmatch(obj.path):
-            obj.docstring = None
-            return
-        obj.docstring.value = fence_doctests(replace_roles(obj.docstring.value))
+        """Rewrite the docstring of every object below a package, once the tree is complete."""
+        rewrite_docstring(obj)
+
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        """Rewrite the docstring of a top-level package (``on_object`` sees only its members)."""
+        rewrite_docstring(pkg)
+
+
+def rewrite_docstring(obj: griffe.Object) -> None:
+    """Rewrite ``obj``'s docstring for Markdown, or drop it for an env module (idempotent)."""
+    if obj.docstring is None:
+        return
+    if obj.is_module and ENV_MODULE.fullmatch(obj.path):
+        obj.docstring = None
+        return
+    obj.docstring.value = fence_doctests(replace_roles(obj.docstring.value))

@@ -15,7 +15,9 @@ site needs neither torch nor the ``agents`` extra.
 from __future__ import annotations
 
 import ast
+import functools
 import runpy
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,12 +48,23 @@ def public_modules() -> list[str]:
     return sorted(names)
 
 
+@functools.cache
+def _replace_roles() -> Callable[[str], str]:
+    """``replace_roles`` of ``docs/griffe_markdown.py``, which the API pages' docstrings get."""
+    return runpy.run_path(str(ROOT / "docs" / "griffe_markdown.py"))["replace_roles"]
+
+
 def module_summary(module: str) -> str:
-    """The first line of the module's docstring (read from the source, not imported)."""
+    """The first line of the module's docstring, as Markdown (read from the source, not imported).
+
+    An env module's first line is its page's title (``# Coin Game (`coin_game_v0`)``); the
+    ``#`` is dropped.
+    """
     path = ROOT.joinpath(*module.split("."))
     source = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-    docstring = ast.get_docstring(ast.parse(source.read_text())) or ""
-    return docstring.strip().splitlines()[0].lstrip("# ") if docstring.strip() else ""
+    docstring = (ast.get_docstring(ast.parse(source.read_text())) or "").strip()
+    first_line = docstring.splitlines()[0].lstrip("# ") if docstring else ""
+    return _replace_roles()(first_line)
 
 
 def api_page_path(module: str) -> str:
@@ -78,7 +91,8 @@ def api_page(module: str) -> str:
     env_page = env_page_of(module)
     title = f"# `{module}`\n\n"
     if env_page:
-        title += f"The module's docstring is the page [{env_page}](../{env_page}).\n\n"
+        page_title = (ROOT / "docs" / env_page).read_text().split("\n# ", 1)[1].splitlines()[0]
+        title += f"The module's docstring is the page [{page_title}](../{env_page}).\n\n"
     return f"{title}::: {module}\n"
 
 

@@ -45,14 +45,15 @@ MARKERS = ("no-run", "test-with")
 
 #: a Python block and the one-line HTML comment (a marker, or another comment) right before it
 BLOCK = re.compile(
-    r"(?:<!--[ \t]*(?P<name>[\w-]+):(?P<argument>[^\n]*?)-->[ \t]*\n)?"
+    r"(?:^<!--[ \t]*(?P<name>[\w-]+):(?P<argument>[^\n]*?)-->[ \t]*\n)?"
     r"```python\n(?P<code>.*?)```",
-    flags=re.S,
+    flags=re.S | re.M,
 )
 #: any fenced block, with its language (empty for a bare fence)
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", flags=re.S | re.M)
-#: a marker anywhere in a page, to find the ones that are not right before a block
-ANY_MARKER = re.compile(r"<!--[ \t]*(?:" + "|".join(MARKERS) + r")\b")
+#: a marker at the start of a line (elsewhere, as in a code span, it is text about markers), to
+#: find the ones that are not right before a block
+ANY_MARKER = re.compile(r"^<!--[ \t]*(?:" + "|".join(MARKERS) + r")\b", flags=re.M)
 
 #: runs an interactive (``>>>``) block as a doctest, failing on any output that differs
 DOCTEST = """
@@ -186,6 +187,7 @@ def test_markers_set_how_a_block_runs():
         ("<!-- norun: typo -->\n```python\nx\n```\n", "unknown marker"),
         ("<!-- no-run: too slow -->\n\ntext\n```python\nx\n```\n", "right before a block"),
     ],
+    ids=["no-reason", "old-not-in-block", "no-arrow", "unknown-marker", "detached-marker"],
 )
 def test_a_bad_marker_is_an_error_naming_the_problem(page, problem):
     with pytest.raises(ValueError, match=problem):
