@@ -72,28 +72,12 @@ def api_page_path(module: str) -> str:
     return f"{API_FOLDER}/{module}.md"
 
 
-def env_page_of(module: str) -> str | None:
-    """The env page that ``module``'s docstring is (``socialdilemmas.<family>.env``), or None.
-
-    The same rule as ``docs/gen_env_pages.py``; ``docs/griffe_markdown.py`` leaves those
-    docstrings out of the API reference, so the API page links to the env page instead.
-    """
-    parts = module.split(".")
-    if len(parts) == 3 and parts[0] == "socialdilemmas" and parts[2] == "env":
-        page = f"envs/{parts[1]}.md"
-        if (ROOT / "docs" / page).exists():
-            return page
-    return None
-
-
 def api_page(module: str) -> str:
-    """The Markdown of the API page of ``module``: its title and the mkdocstrings directive."""
-    env_page = env_page_of(module)
-    title = f"# `{module}`\n\n"
-    if env_page:
-        page_title = (ROOT / "docs" / env_page).read_text().split("\n# ", 1)[1].splitlines()[0]
-        title += f"The module's docstring is the page [{page_title}](../{env_page}).\n\n"
-    return f"{title}::: {module}\n"
+    """The Markdown of the API page of ``module``: its mkdocstrings directive.
+
+    The directive's root heading, the module's dotted name, is the page's title.
+    """
+    return f"::: {module}\n"
 
 
 def api_index_page(modules: list[str]) -> str:
