@@ -8,6 +8,7 @@ that doctest runs. Markdown would print a role's name as text and read an exampl
 * turns each role into its target as code, keeping the last part of a ``~``-shortened target,
   linked to the target's API entry where it has one,
 * fences each run of ``>>>`` lines and their output as a ``pycon`` code block,
+* reads the ``#:`` comment above a constant as its docstring (Sphinx's convention, used here),
 * replaces the docstring of the env modules (``socialdilemmas.<family>.env``), which is the
   env's documentation page, rendered under "Environments", by a link to that page.
 
@@ -105,11 +106,37 @@ class MarkdownDocstrings(griffe.Extension):
 
     def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         """Rewrite the docstring of every object below a package, once the tree is complete."""
+        if obj.is_attribute and obj.docstring is None:
+            comment = comment_docstring(obj.lines_collection[obj.filepath], obj.lineno)
+            if comment:
+                obj.docstring = griffe.Docstring(
+                    comment,
+                    lineno=obj.lineno,
+                    parent=obj,
+                    parser=loader.docstring_parser,
+                    parser_options=loader.docstring_options,
+                )
         rewrite_docstring(obj)
 
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         """Rewrite the docstring of a top-level package (``on_object`` sees only its members)."""
         rewrite_docstring(pkg)
+
+
+def comment_docstring(lines: list[str], lineno: int | None) -> str:
+    """The ``#:`` comment lines right above line ``lineno`` (1-based), as a docstring.
+
+    The code documents its constants Sphinx's way, with ``#:`` comments above the assignment,
+    which Griffe does not read; they become the attribute's docstring. "" when there are none.
+    """
+    if lineno is None:
+        return ""
+    comment: list[str] = []
+    index = lineno - 2  # the line above the assignment, 0-based
+    while index >= 0 and lines[index].strip().startswith("#:"):
+        comment.insert(0, lines[index].strip()[2:].strip())
+        index -= 1
+    return "\n".join(comment)
 
 
 def env_page_link(module: str, docstring: str) -> str:

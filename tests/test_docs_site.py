@@ -53,13 +53,8 @@ def test_the_api_nav_holds_each_module_once_and_a_package_before_its_modules():
     assert algorithms[0] == {"agents.algorithms": "api/agents.algorithms.md"}
 
 
-def test_an_api_page_is_the_mkdocstrings_directive_and_env_modules_link_their_page():
-    assert hooks.api_page("agents.policy") == "# `agents.policy`\n\n::: agents.policy\n"
-    assert hooks.env_page_of("socialdilemmas.matrix.env") == "envs/matrix.md"
-    assert hooks.env_page_of("socialdilemmas.matrix.game") is None
-    page = hooks.api_page("socialdilemmas.coin_game.env")
-    assert "](../envs/coin_game.md)" in page and "Coin Game" in page
-    assert page.endswith("::: socialdilemmas.coin_game.env\n")
+def test_an_api_page_is_the_mkdocstrings_directive():
+    assert hooks.api_page("agents.policy") == "::: agents.policy\n"
 
 
 def test_stale_pages_are_the_missing_and_the_different_ones(tmp_path):
@@ -113,17 +108,66 @@ def test_interactive_sessions_are_fenced_once():
     assert markdown.fence_doctests(fenced) == fenced  # a fenced session is left alone
 
 
-def test_env_module_docstrings_are_dropped_and_others_rewritten():
-    griffe = pytest.importorskip("griffe")
-    markdown = _load("griffe_markdown")
+def test_resolved_roles_become_optional_cross_references():
+    markdown = pytest.importorskip("griffe") and _load("griffe_markdown")
+    resolved = {"Policy": "agents.policy.Policy"}
+    text = markdown.replace_roles("a :class:`Policy` or :func:`nowhere`", resolved.get)
+    assert text == (
+        'a <autoref identifier="agents.policy.Policy" optional><code>Policy</code></autoref>'
+        " or `nowhere`"
+    )
+
+
+def _tree(griffe):
+    """socialdilemmas.coin_game.{env, game}; game imports BatchedGame and has a method."""
     package = griffe.Module("socialdilemmas")
-    env = griffe.Module("env", docstring=griffe.Docstring("# Coin Game\n\nThe page."))
-    game = griffe.Module("game", docstring=griffe.Docstring("A :class:`BatchedGame`."))
     family = griffe.Module("coin_game")
+    env = griffe.Module("env", docstring=griffe.Docstring("# Coin Game (`coin_game_v0`)\n\nText."))
+    game = griffe.Module("game", docstring=griffe.Docstring("A :class:`BatchedGame` here."))
+    imported = griffe.Alias("BatchedGame", "socialdilemmas.core.game.BatchedGame")
+    game.set_member("BatchedGame", imported)
+    coin_game = griffe.Class("CoinGame", docstring=griffe.Docstring("See :meth:`step`."))
+    coin_game.set_member("step", griffe.Function("step"))
+    coin_game.set_member("agents", griffe.Attribute("agents"))
+    game.set_member("CoinGame", coin_game)
     package.set_member("coin_game", family)
     family.set_member("env", env)
     family.set_member("game", game)
-    markdown.rewrite_docstring(env)
-    markdown.rewrite_docstring(game)
-    assert env.docstring is None
-    assert game.docstring.value == "A `BatchedGame`."
+    return env, game, coin_game
+
+
+def test_names_resolve_in_the_docstrings_scope_and_package_names_as_written():
+    griffe = pytest.importorskip("griffe")
+    markdown = _load("griffe_markdown")
+    _, game, coin_game = _tree(griffe)
+    assert markdown.name_resolver(game)("BatchedGame") == "socialdilemmas.core.game.BatchedGame"
+    resolve = markdown.name_resolver(coin_game)
+    assert resolve("step") == "socialdilemmas.coin_game.game.CoinGame.step"
+    assert resolve("agents.policy.Policy") == "agents.policy.Policy"  # not the attribute agents
+    assert resolve("nowhere") is None
+
+
+def test_env_module_docstrings_become_a_link_to_their_page_and_others_are_rewritten():
+    griffe = pytest.importorskip("griffe")
+    markdown = _load("griffe_markdown")
+    env, game, _ = _tree(griffe)
+    for _ in range(2):  # rewriting twice changes nothing more
+        markdown.rewrite_docstring(env)
+        markdown.rewrite_docstring(game)
+    assert env.docstring.value == (
+        "The module's docstring is the env's documentation page: "
+        "[Coin Game (`coin_game_v0`)](../envs/coin_game.md)."
+    )
+    assert game.docstring.value == (
+        'A <autoref identifier="socialdilemmas.core.game.BatchedGame" optional>'
+        "<code>BatchedGame</code></autoref> here."
+    )
+
+
+def test_the_comment_above_a_constant_is_its_docstring():
+    markdown = pytest.importorskip("griffe") and _load("griffe_markdown")
+    lines = ["x = 1", "#: the first line", "#: and the second", "LIMIT = 3", "y = 2"]
+    assert markdown.comment_docstring(lines, 4) == "the first line\nand the second"
+    assert markdown.comment_docstring(lines, 5) == ""
+    assert markdown.comment_docstring(lines, 1) == ""
+    assert markdown.comment_docstring(lines, None) == ""
