@@ -5,7 +5,7 @@
   web view. The build fails when one of them no longer matches its docstring.
 * The API reference is generated at build time: one page per public module of the
   ``socialdilemmas`` and ``agents`` packages (no part of its dotted name starts with ``_``),
-  each a mkdocstrings ``:::`` directive, and a ``API reference`` section of the navigation that
+  each a mkdocstrings ``:::`` directive, and an ``API reference`` section of the navigation that
   mirrors the package tree. A new module therefore appears in the site without editing a list.
 
 The modules are found on disk and read by mkdocstrings without being imported, so building the
@@ -32,6 +32,7 @@ PACKAGES = ("socialdilemmas", "agents")
 API_FOLDER = "api"
 #: the title of the navigation entry that the generated API section replaces
 API_NAV_TITLE = "API reference"
+#: a "|" in a summary, escaped so that it does not end its table cell
 ESCAPED_BAR = "\\|"
 
 
@@ -82,7 +83,6 @@ def api_page(module: str) -> str:
 
 def api_index_page(modules: list[str]) -> str:
     """The overview page of the API reference: one row per module with its summary line."""
-    # a "|" in a summary would end its table cell
     rows = [f"| [`{m}`]({m}.md) | {module_summary(m).replace('|', ESCAPED_BAR)} |" for m in modules]
     return (
         "# API reference\n\n"

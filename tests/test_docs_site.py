@@ -57,6 +57,15 @@ def test_an_api_page_is_the_mkdocstrings_directive():
     assert hooks.api_page("agents.policy") == "::: agents.policy\n"
 
 
+def test_the_api_overview_has_a_row_per_module_with_its_summary(monkeypatch):
+    summaries = {"agents.policy": "The policy interface.", "agents.cli": "a | b"}
+    monkeypatch.setattr(hooks, "module_summary", summaries.get)
+    page = hooks.api_index_page(["agents.cli", "agents.policy"])
+    assert page.startswith("# API reference\n")
+    assert "| [`agents.policy`](agents.policy.md) | The policy interface. |" in page
+    assert "| [`agents.cli`](agents.cli.md) | a \\| b |" in page  # "|" would end the cell
+
+
 def test_stale_pages_are_the_missing_and_the_different_ones(tmp_path):
     same, different, missing = tmp_path / "same.md", tmp_path / "different.md", tmp_path / "no.md"
     same.write_text("page\n")
