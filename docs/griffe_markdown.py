@@ -30,6 +30,7 @@ SPHINX_ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj):`(~?)([^`]
 PACKAGES = ("socialdilemmas", "agents")
 #: the dotted name of a module whose docstring is an env documentation page
 ENV_MODULE = re.compile(r"socialdilemmas\.\w+\.env")
+#: how the API entry of an env module starts (rewriting it again leaves it as it is)
 ENV_PAGE_LINK_START = "The module's docstring is the env's documentation page: "
 
 
@@ -37,8 +38,9 @@ def replace_roles(text: str, resolve: Callable[[str], str | None] | None = None)
     """Replace each Sphinx role with its target as code (``~`` keeps the last part).
 
     With ``resolve`` (target -> the full dotted name of the object, or None), a resolved target
-    becomes an optional cross-reference: a link where the object has a page in the site, plain
-    code where it has none (a private name, an undocumented attribute), never a warning.
+    becomes an optional cross-reference (mkdocs-autorefs's ``<autoref optional>``): a link
+    where the object has an entry in the site, plain code where it has none (a private name,
+    an undocumented attribute), never a warning.
     """
 
     def code_span(match: re.Match[str]) -> str:
