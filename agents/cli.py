@@ -45,6 +45,10 @@ COMMANDS: dict[str, Command] = {
         "agents.commands.tournament",
         "exact-game tournament of learners (naive, LOLA, ...) from random starts: CSV, JSON, PNG",
     ),
+    "exploit": Command(
+        "agents.commands.exploit",
+        "train a best response against a frozen agent and print both rewards per step",
+    ),
     "baselines": Command(
         "agents.commands.baselines",
         "list the trained agents shipped with the package (agent spec baseline:NAME)",

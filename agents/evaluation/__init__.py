@@ -1,4 +1,4 @@
-"""Evaluation: head-to-head matches, round-robin leagues, the literature's metrics, plots.
+"""Evaluation: matches, round-robin leagues, the literature's metrics, plots, exploitability.
 
 >>> from agents.evaluation import match
 >>> from agents.scripted import scripted_policy
@@ -11,6 +11,7 @@
 from agents import missing_extra
 
 try:
+    from agents.evaluation.exploit import ExploitConfig, ExploitResult, train_best_response
     from agents.evaluation.league import LeagueResult, league
     from agents.evaluation.match import MatchResult, match
     from agents.evaluation.metrics import seat_metrics
@@ -19,4 +20,13 @@ except ImportError as _error:
         raise
     raise missing_extra(_error) from None
 
-__all__ = ["LeagueResult", "MatchResult", "league", "match", "seat_metrics"]
+__all__ = [
+    "ExploitConfig",
+    "ExploitResult",
+    "LeagueResult",
+    "MatchResult",
+    "league",
+    "match",
+    "seat_metrics",
+    "train_best_response",
+]
