@@ -11,6 +11,9 @@ seeded generator, so the continued run is the uninterrupted one)::
     # the ablation table (IPD self-play, 500 outer steps): final short-horizon TD error
     python experiments/reproduce_meva.py ablation --variants default fixed_gamma --seeds 0 1 2
 
+    # a model from a run part way through (its newest training checkpoint), e.g. to bundle it
+    python experiments/reproduce_meva.py export --game ipd --opponent naive meva --to DIR
+
     # the tournament with MeVa, from the models trained above
     python experiments/reproduce_meva.py tournament --game ipd --learners naive lola mmaml meva
 
@@ -62,6 +65,31 @@ def train_models(args: argparse.Namespace) -> None:
                     print(f"wrote {path} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
+def export_models(args: argparse.Namespace) -> None:
+    """Write the model of each finished run, or of the newest checkpoint of an unfinished one."""
+    from agents.algorithms.meva.training import MetaValueModel
+
+    args.to.mkdir(parents=True, exist_ok=True)
+    for game in args.game:
+        for opponent in args.opponent:
+            for seat in args.seats if opponent != "meva" else [0]:
+                for seed in args.seeds:
+                    name = model_file_name(game, opponent, seat, seed)
+                    finished = args.models / name
+                    source = (
+                        finished if finished.is_file() else finished.with_suffix(".training.pt")
+                    )
+                    if not source.is_file():
+                        print(f"no run for {name}; skipped")
+                        continue
+                    model = MetaValueModel.load(source)
+                    model.save(args.to / name)
+                    print(
+                        f"wrote {args.to / name} ({model.trained_steps} of "
+                        f"{model.config.outer_steps} outer steps)"
+                    )
+
+
 def ablation(args: argparse.Namespace) -> None:
     """Train the ablation variants and append each run's final TD error to the CSV."""
     folder = RUNS / "ablation"
@@ -104,22 +132,26 @@ def main() -> None:
     """Parse the command line and run the step asked for."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="step", required=True)
-    for name in ("train", "ablation", "tournament"):
+    for name in ("train", "export", "ablation", "tournament"):
         step = sub.add_parser(name)
         step.add_argument("--seeds", type=int, nargs="+", default=[0])
         step.add_argument("--models", type=Path, default=RUNS / "models")
         if name != "ablation":
             step.add_argument("--game", nargs="+", default=["ipd"])
-    train = sub.choices["train"]
-    train.add_argument("--opponent", nargs="+", default=["naive", "lola", "meva"])
-    train.add_argument("--seats", type=int, nargs="+", default=[0])
+    for name in ("train", "export"):
+        step = sub.choices[name]
+        step.add_argument("--opponent", nargs="+", default=["naive", "lola", "meva"])
+        step.add_argument("--seats", type=int, nargs="+", default=[0])
+    sub.choices["export"].add_argument("--to", type=Path, required=True)
     sub.choices["ablation"].add_argument("--variants", nargs="+", default=list(ABLATIONS))
     play = sub.choices["tournament"]
     play.add_argument("--learners", nargs="+", default=["naive", "lola", "mmaml", "meva"])
     play.add_argument("--trials", type=int, default=1024)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    {"train": train_models, "ablation": ablation, "tournament": tournament}[args.step](args)
+    steps = {"train": train_models, "export": export_models, "ablation": ablation}
+    steps["tournament"] = tournament
+    steps[args.step](args)
 
 
 if __name__ == "__main__":

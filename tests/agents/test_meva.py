@@ -242,6 +242,7 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     for _ in range(2):
         first.outer_step()
     first.save(checkpoint)
+    assert MetaValueModel.load(checkpoint).trained_steps == 2  # a model from part way through
     resumed = MetaValueTrainer(config)
     model = resumed.train(checkpoint=checkpoint)
     assert resumed.step == 4 and len(resumed.td_errors) == 4
@@ -255,7 +256,7 @@ def test_model_round_trip_and_bad_files(tmp_path):
     model = MetaValueTrainer(tiny(opponent="naive")).train()
     path = model.save(tmp_path / "model.pt")
     loaded = MetaValueModel.load(path)
-    assert loaded.config == model.config
+    assert loaded.config == model.config and loaded.trained_steps == 2
     x, gammas = torch.randn(3, 2, 5, dtype=torch.float64), torch.rand(3, 2, dtype=torch.float64)
     torch.testing.assert_close(loaded.values(x, gammas), model.values(x, gammas))
     with pytest.raises(CheckpointError, match="does not exist"):

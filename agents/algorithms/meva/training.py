@@ -219,10 +219,15 @@ class MetaValueModel:
     """A trained meta-value network and the config it was trained with.
 
     ``values(x, gammas)`` is U; :class:`agents.algorithms.meva.MevaLearner` plays with it.
+    ``trained_steps`` is the number of outer steps the model was trained for (fewer than
+    ``config.outer_steps`` for a model taken from a run part way through).
     """
 
-    def __init__(self, config: MevaConfig, network: MetaValueNetwork) -> None:
+    def __init__(
+        self, config: MevaConfig, network: MetaValueNetwork, trained_steps: int | None = None
+    ) -> None:
         self.config = config
+        self.trained_steps = config.outer_steps if trained_steps is None else int(trained_steps)
         self.network = network.eval()
         for parameter in self.network.parameters():
             parameter.requires_grad_(False)
@@ -243,6 +248,7 @@ class MetaValueModel:
             "format_version": MODEL_FORMAT_VERSION,
             "kind": "model",
             "config": self.config.to_dict(),
+            "trained_steps": self.trained_steps,
             "network": {k: v.detach().clone() for k, v in self.network.state_dict().items()},
         }
         return _write(payload, path)
@@ -257,9 +263,15 @@ class MetaValueModel:
         payload = read_meva_file(path)
         config = payload["config"]
         network = build_network(config)
-        key = "network" if payload["kind"] == "model" else "target_network"
-        _load_weights(network, payload[key], path)
-        return cls(config, network)
+        if payload["kind"] == "model":
+            _load_weights(network, payload["network"], path)
+            steps = payload.get("trained_steps")
+        else:
+            _load_weights(network, payload["target_network"], path)
+            steps = payload["state"].get("step") if isinstance(payload["state"], dict) else None
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
+            raise CheckpointError(f"MeVa file {path}: trained_steps is not an integer: {steps!r}")
+        return cls(config, network, steps)
 
 
 def read_meva_file(path: str | os.PathLike) -> dict[str, Any]:
@@ -564,7 +576,7 @@ class MetaValueTrainer:
         """The trained model: a copy of the target network (the reference's final model)."""
         network = build_network(self.config)
         network.load_state_dict(self.target.state_dict())
-        return MetaValueModel(self.config, network)
+        return MetaValueModel(self.config, network, self.step)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write everything needed to resume (and the model so far) to ``path``."""
