@@ -177,10 +177,15 @@ def converged_inner_shift(beta: float) -> float:
 
 
 def test_a_large_inner_kl_weight_keeps_the_opponent_at_its_reference():
-    """The proximal solution's distance falls like 1 / beta: tiny at beta 1000."""
-    small, large = converged_inner_shift(1.0), converged_inner_shift(1000.0)
-    assert small > 0.05
-    assert large < 0.01 * small
+    """The proximal solution's distance from the reference falls like 1 / beta.
+
+    The gradient of KL(old || new) in a logit is bounded (``p_new - p_old``), so a small weight
+    cannot hold a bounded DiCE gradient: measured distances 758, 33 at beta 10, 100 (runaway
+    logits), then 0.125, 0.0104, 0.00102 at beta 1e3, 1e4, 1e5.
+    """
+    moderate, large = converged_inner_shift(1e3), converged_inner_shift(1e4)
+    assert 0 < large < moderate < 0.5
+    assert large == pytest.approx(moderate / 10, rel=0.3)
 
 
 def test_a_large_outer_kl_weight_keeps_the_agent_near_its_reference():
