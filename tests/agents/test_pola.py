@@ -273,7 +273,7 @@ def test_rejects_a_fixed_opponent():
 def test_registered_with_the_readme_presets():
     assert ALGORITHMS["pola"] == (POLAConfig, POLALearner)
     names = {name for name in PRESETS if preset_algorithm(name) == "pola"}
-    assert names == {"pola_ipd", "pola_ipd_cpu", "pola_coin"}
+    assert names == {"pola_ipd", "pola_ipd_cpu", "pola_coin", "pola_coin_cpu"}
     ipd = preset_config("pola_ipd")
     assert ipd == POLAConfig(), "the defaults are the README's IPD command"
     assert (ipd.iterations, ipd.inner_steps, ipd.outer_steps) == (101, 2, 200)
@@ -298,6 +298,9 @@ def test_registered_with_the_readme_presets():
     assert (coin.beta_inner, coin.beta_outer, coin.checkpoint_every) == (5, 150, 25)
     cpu = preset_config("pola_ipd_cpu").to_dict()
     changed = {k for k, v in ipd.to_dict().items() if cpu[k] != v}
+    assert changed == {"num_envs", "outer_steps", "iterations", "checkpoint_every"}
+    coin_cpu = preset_config("pola_coin_cpu").to_dict()
+    changed = {k for k, v in coin.to_dict().items() if coin_cpu[k] != v}
     assert changed == {"num_envs", "outer_steps", "iterations", "checkpoint_every"}
 
 
