@@ -1,7 +1,7 @@
 """The learning algorithms, one package each, and the registry that collects them.
 
 Each package under ``agents/algorithms/`` (``ppo``, ``actor_critic``, ``advantage_alignment``,
-``loqa``, ``lola_dice``) holds its config, learner, estimator and presets, and exports
+``loqa``, ``lola_dice``, ``pola``) holds its config, learner, estimator and presets, and exports
 ``ALGORITHMS`` (name -> ``(config class, learner class)``) and ``PRESETS`` (name ->
 :class:`Preset`). What they share is in :mod:`agents.algorithms.core`. Adding an algorithm: a
 package with those two exports, and its name in :data:`PACKAGES` (``docs/architecture.md`` has
@@ -25,7 +25,7 @@ from agents.algorithms.core.learner import Learner
 from agents.algorithms.core.presets import Preset
 
 #: the algorithm packages the registry collects, in the order ``--help`` lists them
-PACKAGES = ("ppo", "actor_critic", "advantage_alignment", "loqa", "lola_dice")
+PACKAGES = ("ppo", "actor_critic", "advantage_alignment", "loqa", "lola_dice", "pola")
 
 
 class Algorithm(NamedTuple):

@@ -26,6 +26,8 @@ def tiny(algo: str, env_id: str = "ipd_v0", env_kwargs=None, **overrides):
     config_class, learner_class = get_algorithm(algo)
     fields = {f.name for f in dataclasses.fields(config_class)}
     extra = {"num_minibatches": 2} if "num_minibatches" in fields else {}
+    if "outer_steps" in fields:  # POLA: 2 proximal steps per update, not the README's 200
+        extra["outer_steps"] = 2
     config = config_class(
         env_id=env_id,
         env_kwargs={"max_cycles": 4, **(env_kwargs or {})},
@@ -76,6 +78,10 @@ def test_self_play_trains_one_network_on_both_seats(algo, encoder):
         network = {"policy_model": {"mlp": "tabular", "gru": "gru"}[encoder]}
     else:
         network = {"actor_model": encoder, "critic_encoder": encoder}  # LOQA's actor and Q-critic
+    if algo == "pola":  # two learners looking ahead through each other: no self-play
+        with pytest.raises(ValueError, match="self_play"):
+            tiny(algo, self_play=True, **network)
+        return
     learner = tiny(algo, self_play=True, **network)
     assert len(learner.agents) == 1 and learner.agents[0].seats == (0, 1)
     policies = learner.policies()

@@ -175,13 +175,13 @@ class LOLADiCELearner(Learner):
         return rollout(self.env, [seat_0, seat_1], seed=seed)
 
     # ---- objectives ---------------------------------------------------------------------------
-    def _evaluate(
+    def policy_and_values(
         self, params: Params, trajectory: Trajectory, seat: int
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Seat ``seat``'s action log-probs, values, next values and mean entropy under ``params``.
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``log pi(.|h_t)`` ``(T, B, A)`` and values ``(T + 1, B)`` of ``seat`` under ``params``.
 
         One pass over the observations with the observation after the last step appended
-        (it continues the episode), so the value of the final state bootstraps the end.
+        (it continues the episode), so the last value, of the final state, bootstraps the end.
         """
         observations = torch.cat(
             [trajectory.observations[:, :, seat], trajectory.next_observations[None, :, seat]]
@@ -190,7 +190,20 @@ class LOLADiCELearner(Learner):
             [trajectory.episode_starts, torch.zeros_like(trajectory.episode_starts[:1])]
         )
         log_pi, values = functional_call(self._players[0], params, (observations, starts))
-        log_pi = log_pi[:-1]
+        return log_pi[:-1], values
+
+    def _evaluate(
+        self, params: Params, trajectory: Trajectory, seat: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Seat ``seat``'s action log-probs, values, next values, mean entropy under ``params``."""
+        log_pi, values = self.policy_and_values(params, trajectory, seat)
+        return self._split_evaluation(log_pi, values, trajectory, seat)
+
+    @staticmethod
+    def _split_evaluation(
+        log_pi: torch.Tensor, values: torch.Tensor, trajectory: Trajectory, seat: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Log-probs of the played actions, values, next values, entropy from one pass."""
         actions = trajectory.actions[:, :, seat].long()
         log_probs = log_pi.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         entropy = -(log_pi.exp() * log_pi).sum(-1).mean()
@@ -204,9 +217,26 @@ class LOLADiCELearner(Learner):
         ``params[k]`` are the parameters of the player in seat ``k``; both players'
         log-probabilities enter the objective, so it is differentiable in both.
         """
-        c = self.config
         own_lp, values, next_values, entropy = self._evaluate(params[seat], trajectory, seat)
         other_lp, _, _, _ = self._evaluate(params[1 - seat], trajectory, 1 - seat)
+        objective = self.objective_from(trajectory, seat, own_lp, other_lp, values, next_values)
+        return objective, entropy
+
+    def objective_from(
+        self,
+        trajectory: Trajectory,
+        seat: int,
+        own_log_probs: torch.Tensor,
+        other_log_probs: torch.Tensor,
+        values: torch.Tensor,
+        next_values: torch.Tensor,
+    ) -> torch.Tensor:
+        """The DiCE objective of ``seat`` from both players' ``(T, B)`` action log-probs.
+
+        ``values`` and ``next_values`` (``(T, B)``, detached here) are read by the critic
+        baseline only.
+        """
+        c = self.config
         rewards = self.training_rewards(trajectory)[..., seat]
         if c.baseline == "critic":
             advantages = gae(
@@ -218,10 +248,10 @@ class LOLADiCELearner(Learner):
                 c.gae_lambda,
                 terminals=torch.zeros_like(trajectory.dones),
             )
-            return loaded_dice_objective(advantages, own_lp, other_lp, c.gamma), entropy
+            return loaded_dice_objective(advantages, own_log_probs, other_log_probs, c.gamma)
         if c.baseline == "batch_mean":
             rewards = centre_over_batch(rewards)
-        return dice_objective(rewards, own_lp, other_lp, c.gamma), entropy
+        return dice_objective(rewards, own_log_probs, other_log_probs, c.gamma)
 
     def imagined_rollout(self, params: dict[int, Params], seed: int) -> Trajectory:
         """Play one episode per game with the (detached) parameters of each seat's player."""
