@@ -75,7 +75,7 @@ def load_model(args: argparse.Namespace) -> tuple[LogisticMetaValueModel, int]:
 def evaluate(args: argparse.Namespace) -> None:
     """Every method x parameter from the grid: the table, the CSV and the figure."""
     model, updates = load_model(args)
-    grid = start_grid()
+    grid = start_grid(args.grid_points)
     runs = [("naive", "-", naive_field())]
     runs += [("LOLA", f"alpha={alpha:g}", lola_field(alpha)) for alpha in LOLA_ALPHAS]
     runs += [("HOLA-2", f"alpha={alpha:g}", hola_field(alpha, 2)) for alpha in LOLA_ALPHAS]
@@ -83,7 +83,7 @@ def evaluate(args: argparse.Namespace) -> None:
     rows, endpoints = [], {}
     for method, parameter, field in runs:
         started = time.perf_counter()
-        ends = follow(field, grid)
+        ends = follow(field, grid, steps=args.steps)
         fraction = basin_of_b_fraction(ends)
         endpoints[(method, parameter)] = ends
         rows.append((method, parameter, fraction))
@@ -122,7 +122,9 @@ def plot(endpoints: dict, path: Path, updates: int) -> None:
             reached = (endpoints[key] > 0).all(-1).to(torch.float32)
             ax = axes[i, j]
             # imshow's rows are y: transpose the (x, y) grid so x runs left to right
-            ax.imshow(reached.T, cmap="gray", vmin=0, vmax=1, origin="lower", extent=(-10, 10) * 2)
+            ax.imshow(
+                reached.T.numpy(), cmap="gray", vmin=0, vmax=1, origin="lower", extent=(-10, 10) * 2
+            )
             ax.set_title(f"{key[0]} {key[1]}\nB: {float(reached.mean()):.2f}", fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -146,6 +148,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--figure", type=Path, default=FIGURE, help="PNG of the endpoints")
     parser.add_argument("--outer-steps", type=int, default=5001, help="updates of the model")
     parser.add_argument("--seed", type=int, default=2, help="seed of the model")
+    parser.add_argument(
+        "--grid-points", type=int, default=29, help="starts per side of the grid (the paper: 29)"
+    )
+    parser.add_argument("--steps", type=int, default=200, help="learning steps from each start")
     parser.add_argument(
         "--partial", action="store_true", help="evaluate the training checkpoint as it stands"
     )

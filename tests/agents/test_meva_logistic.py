@@ -298,3 +298,31 @@ def test_config_round_trip():
     assert LogisticMevaConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown logistic MeVa config fields"):
         LogisticMevaConfig.from_dict({"bogus": 1})
+
+
+# --- the experiment script --------------------------------------------------------------------
+
+
+def test_experiment_script_writes_the_table_and_the_figure(tmp_path, capsys):
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "experiments" / "logistic_game.py"
+    spec = importlib.util.spec_from_file_location("logistic_game_script", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    LogisticMevaTrainer(small_config(2)).model().save(tmp_path / "meva.pt")
+    table, figure = tmp_path / "table.csv", tmp_path / "figure.png"
+    common = ["--runs", str(tmp_path), "--table", str(table), "--figure", str(figure)]
+    module.main(["evaluate", *common, "--grid-points", "3", "--steps", "3"])
+    with open(table) as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 1 + 7 + 7 + 7  # naive, then LOLA, HOLA-2 and MeVa at 7 values each
+    naive = next(row for row in rows if row["method"] == "naive")
+    # after 3 steps from the 3 x 3 starts on [-10, 10]^2, only the 3 starts above the
+    # anti-diagonal are in B's quadrant ((0, 0) is a fixed point of naive learning)
+    assert float(naive["basin_of_b"]) == pytest.approx(3 / 9, abs=1e-4)
+    assert {row["meva_updates"] for row in rows if row["method"] == "MeVa"} == {"2"}
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "MeVa model: 2 updates" in capsys.readouterr().out
