@@ -8,6 +8,8 @@
 - :mod:`~agents.algorithms.meva.learner`: :class:`MevaLearner`, an exact-game learner that
   follows V = (1 - gamma) f + gamma U in tournaments.
 - :mod:`~agents.algorithms.meva.presets`: the paper's tournament and ablation recipes.
+- :mod:`~agents.algorithms.meva.logistic`: the paper's Logistic Game (two scalar players):
+  naive learning, LOLA, HOLA-2 and a logistic meta-value model, and the basin-of-B metric.
 """
 
 from agents.algorithms.meva.config import MevaConfig
