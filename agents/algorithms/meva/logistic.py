@@ -68,6 +68,8 @@ from agents.algorithms.meva.training import (
     draw_meta_discounts,
     lambda_return_quantiles,
     quantile_huber_loss,
+    restore_training_state,
+    training_state,
 )
 from agents.checkpoint import CheckpointError, _load_plain, atomic_write_bytes
 from agents.validation import check_config_fields
@@ -541,20 +543,6 @@ class LogisticMevaTrainer:
     def resume(self, path: str | os.PathLike) -> None:
         """Continue from a training checkpoint written by :meth:`save` with the same config."""
         payload = read_logistic_file(path)
-        if payload["kind"] != "training":
-            raise CheckpointError(f"{path} is a finished model, not a training checkpoint")
-        if payload["config"] != self.config:
-            raise CheckpointError(
-                f"training checkpoint {path} was written with a different config: "
-                f"{payload['config']} (this run: {self.config})"
-            )
-        state = payload["state"]
+        state = training_state(payload, self.config, path)
         _load_weights(self.network, payload["network"], path)
-        try:
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.generator.set_state(state["generator"])
-            self.step = int(state["step"])
-            self.losses = state["losses"].tolist()
-            self.td_errors = state["td_errors"].tolist()
-        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as error:
-            raise CheckpointError(f"training checkpoint {path} is damaged: {error}") from None
+        restore_training_state(self, state, path)

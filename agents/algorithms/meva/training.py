@@ -603,29 +603,50 @@ class MetaValueTrainer:
     def resume(self, path: str | os.PathLike) -> None:
         """Continue from a training checkpoint written by :meth:`save` with the same config."""
         payload = read_meva_file(path)
-        if payload["kind"] != "training":
-            raise CheckpointError(f"{path} is a finished MeVa model, not a training checkpoint")
-        if payload["config"] != self.config:
-            raise CheckpointError(
-                f"training checkpoint {path} was written with a different config: "
-                f"{payload['config']} (this run: {self.config})"
-            )
-        state = payload["state"]
+        state = training_state(payload, self.config, path)
         _load_weights(self.target, payload["target_network"], path)
         _load_weights(self.network, state["network"], path)
-        try:
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.generator.set_state(state["generator"])
+
+        def restore_noise_scales() -> None:
             with torch.no_grad():
                 for name, value in state["log_scales"].items():
                     self.log_scales[name].copy_(value)
                 for name, value in state["target_log_scales"].items():
                     self.target_log_scales[name].copy_(value)
-        except (KeyError, RuntimeError, ValueError, TypeError) as error:
-            raise CheckpointError(f"training checkpoint {path} is damaged: {error}") from None
-        self.step = int(state["step"])
-        self.losses = state["losses"].tolist()
-        self.td_errors = state["td_errors"].tolist()
+
+        restore_training_state(self, state, path, restore_noise_scales)
+
+
+def training_state(payload: dict[str, Any], config: Any, path: str | os.PathLike) -> dict:
+    """The ``state`` of a training checkpoint, after checking it is one and fits ``config``."""
+    if payload["kind"] != "training":
+        raise CheckpointError(f"{path} is a finished model, not a training checkpoint")
+    if payload["config"] != config:
+        raise CheckpointError(
+            f"training checkpoint {path} was written with a different config: "
+            f"{payload['config']} (this run: {config})"
+        )
+    return payload["state"]
+
+
+def restore_training_state(
+    trainer: Any, state: dict, path: str | os.PathLike, restore_more=None
+) -> None:
+    """Put a trainer's optimizer, generator, step and logs back from a checkpoint's ``state``.
+
+    ``restore_more`` restores what else the trainer keeps; any missing or ill-shaped entry
+    raises :class:`CheckpointError` naming the file.
+    """
+    try:
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.generator.set_state(state["generator"])
+        if restore_more is not None:
+            restore_more()
+        trainer.step = int(state["step"])
+        trainer.losses = state["losses"].tolist()
+        trainer.td_errors = state["td_errors"].tolist()
+    except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"training checkpoint {path} is damaged: {error}") from None
 
 
 def _detached(parameters: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
