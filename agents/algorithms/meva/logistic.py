@@ -50,7 +50,6 @@ Not reproduced: COLA (the notebook's learned look-ahead ``do_train_cola``) is ou
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import time
 from collections.abc import Callable
@@ -65,13 +64,14 @@ from torch import nn
 from agents.algorithms.meva.network import gelu, lecun_dense
 from agents.algorithms.meva.training import (
     _load_weights,
+    _write,
     draw_meta_discounts,
     lambda_return_quantiles,
     quantile_huber_loss,
+    read_model_file,
     restore_training_state,
     training_state,
 )
-from agents.checkpoint import CheckpointError, _load_plain, atomic_write_bytes
 from agents.validation import check_config_fields
 
 #: a learner on the Logistic Game: joint parameters (N, 2) -> each player's step (N, 2)
@@ -399,37 +399,12 @@ def _payload(kind: str, config: LogisticMevaConfig, **content: Any) -> dict[str,
     }
 
 
-def _write(payload: dict[str, Any], path: str | os.PathLike) -> Path:
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
 def read_logistic_file(path: str | os.PathLike) -> dict[str, Any]:
     """Load and validate a logistic MeVa model or training checkpoint (config parsed)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"logistic MeVa model {path} does not exist")
-    payload = _load_plain(path)
-    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise CheckpointError(f"{path} is not a socialdilemmas logistic MeVa model")
-    if payload.get("format_version") != MODEL_FORMAT_VERSION:
-        raise CheckpointError(
-            f"logistic MeVa model {path} has format version {payload.get('format_version')}; "
-            f"this version reads {MODEL_FORMAT_VERSION}"
-        )
     needed = {"model": ("config", "network"), "training": ("config", "network", "state")}
-    kind = payload.get("kind")
-    if kind not in needed:
-        raise CheckpointError(f"logistic MeVa file {path} has unknown kind {kind!r}")
-    missing = [key for key in needed[kind] if key not in payload]
-    if missing:
-        raise CheckpointError(f"logistic MeVa file {path} is incomplete: missing {missing}")
-    try:
-        payload["config"] = LogisticMevaConfig.from_dict(payload["config"])
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"logistic MeVa file {path} has a bad config: {error}") from None
-    return payload
+    return read_model_file(
+        path, MODEL_FORMAT, MODEL_FORMAT_VERSION, "logistic MeVa", needed, LogisticMevaConfig
+    )
 
 
 class LogisticMevaTrainer:

@@ -276,28 +276,45 @@ class MetaValueModel:
 
 def read_meva_file(path: str | os.PathLike) -> dict[str, Any]:
     """Load and validate a MeVa model or training checkpoint; ``config`` becomes a MevaConfig."""
+    needed = {"model": ("config", "network"), "training": ("config", "target_network", "state")}
+    return read_model_file(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, "MeVa", needed, MevaConfig)
+
+
+def read_model_file(
+    path: str | os.PathLike,
+    format_name: str,
+    format_version: int,
+    label: str,
+    needed: dict[str, tuple[str, ...]],
+    config_class: Any,
+) -> dict[str, Any]:
+    """Load a model file of ``format_name`` and check its version, kind and entries.
+
+    ``needed`` maps each kind of file to the entries it must hold; the ``config`` entry is
+    parsed with ``config_class.from_dict``. Every problem is a :class:`CheckpointError` that
+    names the file and says what ``label`` file was expected.
+    """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"MeVa model {path} does not exist")
+        raise CheckpointError(f"{label} model {path} does not exist")
     payload = _load_plain(path)
-    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise CheckpointError(f"{path} is not a socialdilemmas MeVa model")
-    if payload.get("format_version") != MODEL_FORMAT_VERSION:
+    if not isinstance(payload, dict) or payload.get("format") != format_name:
+        raise CheckpointError(f"{path} is not a socialdilemmas {label} model")
+    if payload.get("format_version") != format_version:
         raise CheckpointError(
-            f"MeVa model {path} has format version {payload.get('format_version')}; this "
-            f"version reads {MODEL_FORMAT_VERSION}"
+            f"{label} model {path} has format version {payload.get('format_version')}; this "
+            f"version reads {format_version}"
         )
     kind = payload.get("kind")
-    needed = {"model": ("config", "network"), "training": ("config", "target_network", "state")}
     if kind not in needed:
-        raise CheckpointError(f"MeVa file {path} has unknown kind {kind!r}")
+        raise CheckpointError(f"{label} file {path} has unknown kind {kind!r}")
     missing = [key for key in needed[kind] if key not in payload]
     if missing:
-        raise CheckpointError(f"MeVa file {path} is incomplete: missing {missing}")
+        raise CheckpointError(f"{label} file {path} is incomplete: missing {missing}")
     try:
-        payload["config"] = MevaConfig.from_dict(payload["config"])
+        payload["config"] = config_class.from_dict(payload["config"])
     except (TypeError, ValueError) as error:
-        raise CheckpointError(f"MeVa file {path} has a bad config: {error}") from None
+        raise CheckpointError(f"{label} file {path} has a bad config: {error}") from None
     return payload
 
 
