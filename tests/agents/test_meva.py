@@ -3,6 +3,7 @@ checkpoints, the learner in play, and bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -353,6 +354,19 @@ def test_seat_one_of_an_asymmetric_game_uses_the_seat_one_model(model_dir):
     # in the IPD (symmetric) seat 1 is served by the seat-0 model
     ipd = ExactGame("ipd")
     assert learner.models_for("naive", 1, ipd) is learner.models_for("naive", 0, ipd)
+
+
+def test_a_model_added_after_play_began_is_checked_too(model_dir):
+    """The learner caches the models it checked; add_model must not slip past that check."""
+    learner = MevaLearner(MevaLearnerConfig(model_dir=str(model_dir)))
+    game = ExactGame("ipd")
+    first = learner.models_for("naive", 0, game)
+    assert learner.models_for("naive", 0, game) is first  # checked once, then reused
+    foreign = MetaValueModel.load(model_dir / model_file_name("ipd", "naive", 0, 0))
+    foreign.config = dataclasses.replace(foreign.config, game_gamma=0.9)
+    learner.add_model(foreign)
+    with pytest.raises(ValueError, match=r"trained on ipd \(gamma 0.9\)"):
+        learner.models_for("naive", 0, game)
 
 
 def test_meva_takes_part_in_a_tournament(model_dir):

@@ -118,3 +118,13 @@ def differentiable(x: torch.Tensor, create_graph: bool) -> torch.Tensor:
     if create_graph and x.requires_grad:
         return x
     return x.detach().requires_grad_(True)
+
+
+def take_step(x: torch.Tensor, step: torch.Tensor, create_graph: bool) -> torch.Tensor:
+    """``x + step``: kept in the graph when ``create_graph``, detached otherwise.
+
+    Kept, a caller can differentiate through the update (M-MAML's meta-gradient); detached,
+    trials do not accumulate autograd graphs over hundreds of updates.
+    """
+    new = x + step
+    return new if create_graph else new.detach()

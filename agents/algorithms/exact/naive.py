@@ -17,6 +17,7 @@ from agents.algorithms.exact.interface import (
     ExactLearnerConfig,
     differentiable,
     own_gradient,
+    take_step,
 )
 from agents.algorithms.exact.value import SeatView
 
@@ -44,7 +45,7 @@ class NaiveLearner(ExactLearner):
         x = differentiable(own, create_graph)
         value, _ = view.values(x, other if create_graph else other.detach())
         step = self.step_sizes(view, own.shape[0]) * own_gradient(value, x, create_graph)
-        return x + step if create_graph else (x + step).detach()
+        return take_step(x, step, create_graph)
 
     def step_sizes(self, view: SeatView, trials: int) -> float | torch.Tensor:
         """The step size: one for every trial (the game's reference rate unless configured)."""

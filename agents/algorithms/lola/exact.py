@@ -30,6 +30,7 @@ from agents.algorithms.exact.interface import (
     ExactLearnerConfig,
     differentiable,
     own_gradient,
+    take_step,
 )
 from agents.algorithms.exact.value import SeatView
 
@@ -92,4 +93,4 @@ class LolaLearner(ExactLearner):
         else:
             objective, _ = view.values(x, y + a * other_step)
         step = self.learning_rate(view.game) * own_gradient(objective, x, create_graph)
-        return x + step if create_graph else (x + step).detach()
+        return take_step(x, step, create_graph)

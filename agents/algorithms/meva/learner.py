@@ -35,6 +35,7 @@ from agents.algorithms.exact.interface import (
     ExactLearnerConfig,
     differentiable,
     own_gradient,
+    take_step,
 )
 from agents.algorithms.exact.value import ExactGame, SeatView
 from agents.algorithms.meva.training import MetaValueModel
@@ -89,6 +90,9 @@ class MevaLearner(ExactLearner):
         super().__init__(config)
         # (game, opponent kind, seat) -> the models to use
         self.models: dict[tuple[str, str, int], list[MetaValueModel]] = {}
+        # (game, its gamma, opponent kind, seat played) -> checked models: update() runs 300
+        # times a trial batch, so the seat mapping and the game check are done once
+        self._checked: dict[tuple[str, float, str, int], list[MetaValueModel]] = {}
 
     def add_model(self, model: MetaValueModel, seat: int | None = None) -> None:
         """Use ``model`` against its opponent kind (in ``seat``; default: the model's)."""
@@ -97,6 +101,7 @@ class MevaLearner(ExactLearner):
         config = model.config
         seat = config.seat if seat is None else seat
         self.models.setdefault((config.game, config.opponent, seat), []).append(model)
+        self._checked.clear()
 
     def _model_seat(self, kind: str, seat: int, game: ExactGame) -> int:
         """The seat whose models serve ``seat``.
@@ -109,6 +114,9 @@ class MevaLearner(ExactLearner):
 
     def models_for(self, kind: str, seat: int, game: ExactGame) -> list[MetaValueModel]:
         """The models to play against ``kind`` from ``seat``, loading them if needed."""
+        checked_key = (game.name, game.gamma, kind, seat)
+        if checked_key in self._checked:
+            return self._checked[checked_key]
         model_seat = self._model_seat(kind, seat, game)
         key = (game.name, kind, model_seat)
         if key not in self.models:
@@ -123,6 +131,7 @@ class MevaLearner(ExactLearner):
                     f"the MeVa model against {kind} was trained on {trained.game} (gamma "
                     f"{trained.game_gamma}), not on {game.name} (gamma {game.gamma})"
                 )
+        self._checked[checked_key] = models
         return models
 
     def _load(self, game: ExactGame, kind: str, seat: int, seed: int) -> MetaValueModel:
@@ -170,4 +179,4 @@ class MevaLearner(ExactLearner):
             u = u.index_add(0, dealt, model.values(joint[dealt], gammas[dealt])[:, index])
         meta_value = (1 - gamma) * value + gamma * u if models[0].config.correction else u
         step = self.learning_rate(view.game) * own_gradient(meta_value, x, create_graph)
-        return x + step if create_graph else (x + step).detach()
+        return take_step(x, step, create_graph)
