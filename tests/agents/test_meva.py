@@ -447,16 +447,16 @@ def test_cli_tournament_with_meva_models_and_a_clear_error_without(tmp_path, mod
 def test_bundled_ipd_models_extort_naive_and_cooperate_in_self_play():
     """The bundled IPD models (seed 0, tournament recipe) extort naive learners and cooperate.
 
-    64 trials x 300 updates from N(0, 1) starts, meta-gamma 0.95. Measured with these files
-    (taken at 550 and 525 of the recipe's 1001 outer steps): MeVa vs naive -0.57 / -1.97,
-    self-play -1.34 / -1.33 (SEM 0.02); the paper: -0.55 / -2.00 and -1.05. The test asks for
-    MeVa above -0.8 and naive below -1.8 against naive (extortion: margins 0.23 and 0.17), and
-    both above -1.6 in self-play (mutual defection is -2; margin 0.26).
+    64 trials x 300 updates from N(0, 1) starts, meta-gamma 0.95. Measured with these files (the
+    finished 1001-outer-step runs) over tournament seeds 0-2: MeVa vs naive -0.540..-0.545 /
+    -1.996..-1.997, self-play -1.004..-1.012; the paper: -0.55 / -2.00 and -1.05. The test asks
+    for MeVa above -0.7 and naive below -1.9 against naive (extortion: margins 0.15 and 0.09),
+    and both above -1.25 in self-play (mutual defection is -2; margin 0.24).
     """
     game = ExactGame("ipd")
     meva = MevaLearner()
     returns = tournament({"naive": NaiveLearner(), "meva": meva}, game, trials=64, steps=300)
     meva_vs_naive = returns.mean[1, 0]
     self_play = returns.mean[1, 1]
-    assert meva_vs_naive[0] > -0.8 and meva_vs_naive[1] < -1.8, meva_vs_naive
-    assert (self_play > -1.6).all(), self_play
+    assert meva_vs_naive[0] > -0.7 and meva_vs_naive[1] < -1.9, meva_vs_naive
+    assert (self_play > -1.25).all(), self_play
